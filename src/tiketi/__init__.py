@@ -1,0 +1,1 @@
+"""Tiketi: a ticketing platform for flash sales."""

@@ -1,0 +1,55 @@
+"""The composition root: which services exist, and an ASGI app serving all or some of them."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+
+from tiketi.kernel.app_factory import create_app
+from tiketi.kernel.module import ServiceModule
+from tiketi.kernel.settings import PlatformSettings
+
+# Adding a service is one line here: its name and the module whose build() returns it.
+SERVICES: dict[str, str] = {
+    "auth": "tiketi.services.auth.module",
+    "gateway": "tiketi.services.gateway.module",
+}
+
+# The gateway only exists on its own; in one process the composition itself is the gateway.
+SPLIT_ONLY = {"gateway"}
+
+
+class UnknownServiceError(ValueError):
+    """A service name that is not in SERVICES."""
+
+
+def service_names(names: Sequence[str] | None = None) -> list[str]:
+    """Validate names; None means every service of the one-process mode."""
+    if not names:
+        return [name for name in SERVICES if name not in SPLIT_ONLY]
+    unknown = [name for name in names if name not in SERVICES]
+    if unknown:
+        raise UnknownServiceError(
+            f"unknown service {', '.join(unknown)}; choose from {', '.join(SERVICES)}"
+        )
+    return list(names)
+
+
+def build_modules(
+    settings: PlatformSettings, names: Sequence[str] | None = None
+) -> list[ServiceModule]:
+    """Build the chosen services' modules (every one-process service when names is empty)."""
+    modules = []
+    for name in service_names(names):
+        module = importlib.import_module(SERVICES[name])
+        modules.append(module.build(settings))
+    return modules
+
+
+def create_platform_app(settings: PlatformSettings, names: Sequence[str] | None = None) -> FastAPI:
+    """The app for `tiketi serve [service]`: the edge features when it faces clients."""
+    chosen = service_names(names)
+    edge = names is None or len(names) == 0 or "gateway" in chosen
+    return create_app(settings, build_modules(settings, chosen), edge=edge)

@@ -1,0 +1,174 @@
+"""The `tiketi` command: serve, migrate, admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import getpass
+import json
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from tiketi.app import SPLIT_ONLY, UnknownServiceError, build_modules, service_names
+from tiketi.kernel.errors import DomainError
+from tiketi.kernel.logs import configure_logging
+from tiketi.kernel.settings import InsecureSettingsError, PlatformSettings, get_settings
+
+log = structlog.get_logger("tiketi.cli")
+
+
+class CommandError(Exception):
+    """A failure to explain to the operator in one line, without a traceback."""
+
+
+@contextlib.contextmanager
+def resolved_settings(settings: PlatformSettings) -> Iterator[PlatformSettings]:
+    """Settings with real engine URLs: the configured servers, or embedded ones under var/."""
+    if settings.database_url and settings.redis_url:
+        yield settings
+        return
+    from tiketi.kernel.engines import EngineError, embedded_engines
+
+    try:
+        with embedded_engines(settings.var_dir.resolve()) as (database_url, redis_url):
+            log.info("embedded_engines", var_dir=str(settings.var_dir.resolve()))
+            yield settings.model_copy(
+                update={
+                    "database_url": settings.database_url or database_url,
+                    "redis_url": settings.redis_url or redis_url,
+                }
+            )
+    except EngineError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"failed: {exc}"
+            raise CommandError(
+                f"cannot listen on {host}:{port}: the port {reason}; set PORT to another one"
+            ) from exc
+
+
+def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
+    """Run every service in one process, or the named ones."""
+    import uvicorn
+
+    from tiketi.app import create_platform_app
+    from tiketi.kernel.migrate import upgrade_sync
+
+    names = service_names(args.services)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    _check_port(host, port)
+    embedded = not (settings.database_url and settings.redis_url)
+    with resolved_settings(settings.model_copy(update={"host": host, "port": port})) as ready:
+        if embedded or args.migrate:
+            assert ready.database_url
+            upgrade_sync(build_modules(ready, names), ready.database_url)
+        app = create_platform_app(ready, args.services)
+        log.info("serving", url=f"http://{host}:{port}", services=names, embedded=embedded)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=settings.trusted_proxy_hops > 0,
+            timeout_graceful_shutdown=args.grace,
+            ws="websockets-sansio",
+        )
+        uvicorn.Server(config).run()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: PlatformSettings) -> None:
+    """Bring every service's schema (or the named ones') to the newest revision."""
+    from tiketi.kernel.migrate import upgrade_sync
+
+    names = [n for n in service_names(args.services) if n not in SPLIT_ONLY]
+    with resolved_settings(settings) as ready:
+        assert ready.database_url
+        done = upgrade_sync(build_modules(ready, names), ready.database_url)
+    print(f"migrated: {', '.join(done) or 'nothing'}")
+
+
+def cmd_admin_create(args: argparse.Namespace, settings: PlatformSettings) -> None:
+    """Create an admin (or promote an existing user) against the platform's database."""
+    from tiketi.kernel.db import Database
+    from tiketi.kernel.migrate import upgrade_sync
+    from tiketi.services.auth.commands import create_admin
+
+    password = args.password or getpass.getpass("Password: ")
+    with resolved_settings(settings) as ready:
+        assert ready.database_url
+        upgrade_sync(build_modules(ready, ["auth"]), ready.database_url)
+
+        async def run() -> Any:
+            db = Database(ready.database_url or "")
+            try:
+                return await create_admin(db, email=args.email, password=password, name=args.name)
+            finally:
+                await db.dispose()
+
+        user = asyncio.run(run())
+    print(json.dumps(user, default=str))
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    root = argparse.ArgumentParser(prog="tiketi", description="Tiketi ticketing platform.")
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve every service (default) or the named ones")
+    serve.add_argument("services", nargs="*", help="service names; none = all in one process")
+    serve.add_argument("--host", default=None, help="address to bind (default TIKETI_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (default PORT or 3001)")
+    serve.add_argument("--migrate", action="store_true", help="migrate before serving")
+    serve.add_argument("--grace", type=int, default=20, help="seconds to drain on SIGTERM")
+    serve.set_defaults(func=cmd_serve)
+    migrate = commands.add_parser("migrate", help="migrate every service's schema")
+    migrate.add_argument("services", nargs="*")
+    migrate.set_defaults(func=cmd_migrate)
+    admin = commands.add_parser("admin", help="administration")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_commands.add_parser("create", help="create an admin user")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", default=None, help="prompted for when omitted")
+    create.add_argument("--name", default=None)
+    create.set_defaults(func=cmd_admin_create)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `tiketi` script."""
+    args = parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        configure_logging(level=settings.log_level, json=settings.log_json)
+        args.func(args, settings)
+    except (CommandError, UnknownServiceError, InsecureSettingsError) as exc:
+        print(f"tiketi: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    except ValidationError as exc:
+        print(f"tiketi: invalid settings: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    except DomainError as exc:
+        detail = f" {json.dumps(exc.details, ensure_ascii=False)}" if exc.details else ""
+        print(f"tiketi: {exc.code}: {exc.message}{detail}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Integration events and DTOs shared between services."""

@@ -1,0 +1,220 @@
+"""Builds the ASGI app for any set of modules: ops endpoints, middleware, errors, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from functools import partial
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.requests import HTTPConnection
+
+from tiketi.kernel import metrics
+from tiketi.kernel.db import Database
+from tiketi.kernel.errors import error_response, install_error_handlers
+from tiketi.kernel.middleware import RequestContextMiddleware
+from tiketi.kernel.module import ServiceModule
+from tiketi.kernel.ratelimit import TokenBucket, client_ip
+from tiketi.kernel.redis import create_redis
+from tiketi.kernel.runtime import Runtime
+from tiketi.kernel.settings import PlatformSettings
+from tiketi.kernel.streams import consume, relay_outbox
+from tiketi.kernel.tokens import TokenVerifier, http_jwks_fetcher
+from tiketi.kernel.tracing import setup_tracing
+
+log = structlog.get_logger("tiketi.app")
+
+VERSION = "0.1.0"
+
+
+async def supervise(name: str, work: Callable[[], Awaitable[None]]) -> None:
+    """Keep a background loop alive: log a crash, back off, start again (e.g. Redis back)."""
+    delay = 0.5
+    while True:
+        try:
+            await work()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("worker_crashed", worker=name, retry_in=delay, exc_info=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def _check(name: str, probe: Awaitable[object], timeout: float) -> str | None:
+    try:
+        await asyncio.wait_for(probe, timeout)
+        return None
+    except Exception as exc:
+        return f"{name} unavailable: {type(exc).__name__}"
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/", summary="What this server is and where to look", include_in_schema=False)
+    async def index(request: Request) -> dict[str, object]:
+        runtime: Runtime = request.app.state.runtime
+        return {
+            "name": "Tiketi",
+            "version": VERSION,
+            "services": list(runtime.services),
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+        }
+
+    @router.get("/health", summary="Liveness: 200 while the process lives")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/ready", summary="Readiness: 200 when PostgreSQL and Redis answer, else 503")
+    async def ready(request: Request) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        timeout = runtime.settings.redis_timeout_seconds
+        failures: dict[str, str | None] = {}
+        if runtime.uses_database:
+            failures["database"] = await _check("database", runtime.db.ping(), timeout)
+        failures["redis"] = await _check("redis", runtime.redis.ping(), timeout)
+        failed = {k: v for k, v in failures.items() if v}
+        if failed:
+            return error_response(
+                503,
+                "NOT_READY",
+                "Not ready: " + ", ".join(sorted(failed)) + " unavailable.",
+                {k: v or "ok" for k, v in failures.items()},
+            )
+        return JSONResponse({"status": "ready", "checks": {k: "ok" for k in failures}})
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def prometheus() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    return router
+
+
+def edge_rate_limit(
+    settings: PlatformSettings,
+) -> Callable[[HTTPConnection], Coroutine[Any, Any, None]]:
+    """The gateway's per-IP limit on every API route (0 switches it off)."""
+
+    # HTTPConnection, not Request: FastAPI then also fills it for WebSocket routes (upgrades).
+    async def limit(request: HTTPConnection) -> None:
+        if settings.rate_limit_per_minute <= 0:
+            return
+        bucket = TokenBucket(
+            request.app.state.runtime.redis,
+            name="edge",
+            rate=settings.rate_limit_per_minute / 60,
+            burst=max(10, settings.rate_limit_per_minute // 2),
+        )
+        await bucket.check(client_ip(request, settings.trusted_proxy_hops))
+
+    return limit
+
+
+def _background(runtime: Runtime, modules: Sequence[ServiceModule]) -> list[asyncio.Task[None]]:
+    tasks: list[asyncio.Task[None]] = []
+
+    def start(name: str, work: Callable[[], Awaitable[None]]) -> None:
+        tasks.append(asyncio.create_task(supervise(name, work), name=name))
+
+    for module in modules:
+        if module.outbox and module.schema:
+            start(f"{module.name}.outbox", partial(relay_outbox, runtime, schema=module.schema))
+        for sub in module.subscriptions:
+            start(f"{module.name}.{sub.group}", partial(consume, runtime, sub))
+        for worker in module.workers:
+            start(f"{module.name}.{worker.__name__}", partial(worker, runtime))
+    return tasks
+
+
+def _lifespan(
+    settings: PlatformSettings, modules: Sequence[ServiceModule]
+) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        uses_database = any(m.uses_database for m in modules)
+        if not settings.redis_url or (uses_database and not settings.database_url):
+            raise RuntimeError("the app needs TIKETI_DATABASE_URL and TIKETI_REDIS_URL resolved")
+        # An engine connects lazily, so a service without tables never opens a connection.
+        db = Database(
+            settings.database_url or "postgresql://unused/unused",
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            timeout=settings.db_timeout_seconds,
+        )
+        redis = create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
+        exports: dict[str, Callable[..., Any]] = {}
+        for module in modules:
+            exports.update(module.exports)
+        jwks_url = settings.jwks_url or f"http://127.0.0.1:{settings.port}/api/v1/auth/jwks"
+        fetcher = exports.get("jwks") or http_jwks_fetcher(jwks_url)
+        verifier = TokenVerifier(
+            fetcher, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+        runtime = Runtime(
+            settings=settings,
+            db=db,
+            redis=redis,
+            verifier=verifier,
+            exports=exports,
+            services=tuple(m.name for m in modules),
+            uses_database=uses_database,
+        )
+        app.state.runtime = runtime
+        for module in modules:
+            for hook in module.startup:
+                await hook(runtime)
+        tasks = _background(runtime, modules)
+        log.info("started", services=list(runtime.services))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for module in modules:
+                for hook in module.shutdown:
+                    await hook(runtime)
+            await redis.aclose()
+            await db.dispose()
+            log.info("stopped", services=list(runtime.services))
+
+    return lifespan
+
+
+def create_app(
+    settings: PlatformSettings, modules: Sequence[ServiceModule], *, edge: bool = True
+) -> FastAPI:
+    """An app serving `modules`; `edge` adds what the gateway owns (CORS, per-IP limits)."""
+    app = FastAPI(
+        title="Tiketi",
+        version=VERSION,
+        summary="Ticketing for flash sales.",
+        lifespan=_lifespan(settings, modules),
+    )
+    install_error_handlers(app)
+    app.include_router(_ops_router())
+    api_dependencies = [Depends(edge_rate_limit(settings))] if edge else []
+    for module in modules:
+        if module.router is not None:
+            app.include_router(module.router, dependencies=api_dependencies)
+    if edge:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    setup_tracing(app, settings)
+    return app

@@ -1,0 +1,48 @@
+"""FastAPI dependencies every service uses: the runtime, the caller, roles."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from tiketi.kernel.errors import Forbidden, Unauthorized
+from tiketi.kernel.runtime import Runtime
+from tiketi.kernel.tokens import Principal
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth.")
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The process's shared resources."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified caller; 401 when the bearer token is missing or invalid."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer access token is required.")
+    principal = await get_runtime(request).verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting admins and the named roles."""
+
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.has_role(*roles):
+            raise Forbidden(f"This needs the role {' or '.join(roles) or 'admin'}.")
+        return principal
+
+    return check
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

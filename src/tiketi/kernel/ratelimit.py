@@ -1,0 +1,93 @@
+"""A Redis token bucket, shared by every process, usable per route or per key."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
+
+from tiketi.kernel.errors import RateLimited
+from tiketi.kernel.metrics import RATE_LIMITED
+
+# KEYS[1] bucket; ARGV rate (tokens/s), burst, cost. Uses the server clock so every
+# process agrees. Returns {allowed, milliseconds until `cost` tokens are available}.
+_BUCKET_SCRIPT = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil then
+  tokens = burst
+  ts = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+local allowed = 0
+local wait = 0
+if tokens >= cost then
+  tokens = tokens - cost
+  allowed = 1
+else
+  wait = math.ceil((cost - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return {allowed, wait}
+"""
+
+
+class TokenBucket:
+    """`rate` tokens a second up to `burst`; each call takes `cost`."""
+
+    def __init__(self, redis: Redis, *, name: str, rate: float, burst: int) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("a token bucket needs rate > 0 and burst >= 1")
+        self.name = name
+        self.rate = rate
+        self.burst = burst
+        self._script = redis.register_script(_BUCKET_SCRIPT)
+
+    async def retry_after(self, key: str, cost: int = 1) -> float:
+        """Take `cost` tokens; 0 when allowed, else the seconds to wait."""
+        allowed, wait_ms = await self._script(
+            keys=[f"ratelimit:{self.name}:{key}"], args=[self.rate, self.burst, cost]
+        )
+        return 0.0 if int(allowed) else int(wait_ms) / 1000
+
+    async def check(self, key: str, cost: int = 1) -> None:
+        """Raise 429 with Retry-After when the bucket for `key` is empty."""
+        wait = await self.retry_after(key, cost)
+        if wait > 0:
+            RATE_LIMITED.labels(self.name).inc()
+            raise RateLimited(max(1, math.ceil(wait)))
+
+
+def client_ip(request: HTTPConnection, trusted_hops: int = 0) -> str:
+    """The caller's address, taking X-Forwarded-For from `trusted_hops` proxies we run."""
+    if trusted_hops > 0:
+        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= trusted_hops:
+            return forwarded[-trusted_hops]
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(
+    name: str, *, per_minute: int, burst: int | None = None
+) -> Callable[[Request], Awaitable[None]]:
+    """A route dependency limiting each client IP to `per_minute` requests."""
+
+    async def dependency(request: Request) -> None:
+        runtime = request.app.state.runtime
+        bucket = TokenBucket(
+            runtime.redis, name=name, rate=per_minute / 60, burst=burst or per_minute
+        )
+        await bucket.check(client_ip(request, runtime.settings.trusted_proxy_hops))
+
+    return dependency

@@ -1,0 +1,95 @@
+"""Platform settings shared by every service, read once from the environment."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# Values that ship in the repository and so must never guard production.
+DEV_SECRET_PREFIX = "dev-insecure-"  # noqa: S105 - the marker of unsafe values
+
+
+class InsecureSettingsError(ValueError):
+    """A production process was started with a default or missing secret."""
+
+
+class PlatformSettings(BaseSettings):
+    """Settings every service reads: where the engines are, how to serve, how to observe."""
+
+    model_config = SettingsConfigDict(env_prefix="TIKETI_", extra="ignore", frozen=True)
+
+    env: Environment = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=3001, validation_alias=AliasChoices("PORT", "TIKETI_PORT"))
+    var_dir: Path = Path("var")
+    # Comma-separated in the environment (a JSON list works too).
+    cors_origins: Annotated[list[str], NoDecode] = [
+        "http://localhost:5173",
+        "http://127.0.0.1:5173",
+    ]
+    log_level: str = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = 1024 * 1024
+    trusted_proxy_hops: int = 0
+    rate_limit_per_minute: int = 1200
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_timeout_seconds: float = 5.0
+    redis_timeout_seconds: float = 2.0
+    jwt_issuer: str = "tiketi"
+    jwt_audience: str = "tiketi"
+    jwks_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TIKETI_JWKS_URL", "TIKETI_AUTH_JWKS_URL")
+    )
+    otel_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    otel_service_name: str = Field(
+        default="tiketi", validation_alias=AliasChoices("OTEL_SERVICE_NAME")
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        """True when default secrets must be refused."""
+        return self.env == "production"
+
+
+def refuse_default_secrets(
+    settings: PlatformSettings, secrets: dict[str, SecretStr | str | None]
+) -> None:
+    """Raise when production runs with a missing secret or one that ships in the repository."""
+    if not settings.is_production:
+        return
+    bad = []
+    for name, value in secrets.items():
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not raw or raw.startswith(DEV_SECRET_PREFIX):
+            bad.append(name)
+    if bad:
+        raise InsecureSettingsError(
+            "production refuses default or missing secrets: set " + ", ".join(sorted(bad))
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> PlatformSettings:
+    """Read the platform settings once per process."""
+    return PlatformSettings()

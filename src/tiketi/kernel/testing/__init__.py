@@ -1,0 +1,1 @@
+"""Helpers for tests: throwaway engines and the like."""

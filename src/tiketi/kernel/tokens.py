@@ -1,0 +1,140 @@
+"""Local verification of access tokens against auth's JWKS: no call to auth per request."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+from jwt import PyJWK
+
+from tiketi.kernel.errors import DependencyUnavailable, Unauthorized
+
+JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
+
+# Only asymmetric algorithms: a token may never choose `none` or an HMAC keyed by our public key.
+ALLOWED_ALGORITHMS = ["ES256", "EdDSA"]
+ROLES = ("customer", "organizer", "staff", "admin")
+
+
+class InvalidToken(Unauthorized):
+    """The token is malformed, forged, or signed by a key we do not know."""
+
+    code = "INVALID_TOKEN"
+    message = "The access token is not valid."
+
+
+class TokenExpired(Unauthorized):
+    """The token was valid once but its lifetime is over."""
+
+    code = "TOKEN_EXPIRED"
+    message = "The access token has expired."
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the access token says."""
+
+    id: str
+    role: str
+    email: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins may do everything; others need one of the roles."""
+        return self.role == "admin" or self.role in roles
+
+
+def http_jwks_fetcher(url: str, *, timeout: float = 3.0) -> JwksFetcher:
+    """Fetch the JWKS document over HTTP (the split mode)."""
+
+    async def fetch() -> dict[str, Any]:
+        try:
+            async with httpx.AsyncClient(timeout=timeout) as client:
+                response = await client.get(url)
+                response.raise_for_status()
+                data: dict[str, Any] = response.json()
+                return data
+        except httpx.HTTPError as exc:
+            raise DependencyUnavailable("The key set that verifies tokens is unavailable.") from exc
+
+    return fetch
+
+
+class TokenVerifier:
+    """Verifies access tokens with cached keys, refreshing the set when a `kid` is unknown."""
+
+    def __init__(
+        self,
+        fetch_jwks: JwksFetcher,
+        *,
+        issuer: str,
+        audience: str,
+        leeway: float = 5.0,
+        min_refresh_interval: float = 10.0,
+    ) -> None:
+        self._fetch = fetch_jwks
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway
+        self._min_refresh = min_refresh_interval
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = -1e9
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self) -> None:
+        async with self._lock:
+            # Forged kids must not turn every request into a JWKS fetch.
+            if time.monotonic() - self._fetched_at < self._min_refresh and self._keys:
+                return
+            document = await self._fetch()
+            keys: dict[str, PyJWK] = {}
+            for entry in document.get("keys", []):
+                kid = entry.get("kid")
+                if isinstance(kid, str):
+                    keys[kid] = PyJWK.from_dict(entry)
+            self._keys = keys
+            self._fetched_at = time.monotonic()
+
+    async def _key_for(self, kid: str) -> PyJWK:
+        if kid not in self._keys:
+            await self._refresh()
+        key = self._keys.get(kid)
+        if key is None:
+            raise InvalidToken("The access token was signed by an unknown key.")
+        return key
+
+    async def verify(self, token: str) -> Principal:
+        """Return the caller named by a valid access token, or raise 401."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken() from exc
+        kid = header.get("kid")
+        if header.get("alg") not in ALLOWED_ALGORITHMS or not isinstance(kid, str):
+            raise InvalidToken()
+        key = await self._key_for(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=ALLOWED_ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired() from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken() from exc
+        role = claims.get("role")
+        if claims.get("typ") != "access" or role not in ROLES:
+            raise InvalidToken()
+        email = claims.get("email")
+        return Principal(
+            id=str(claims["sub"]), role=str(role), email=email if isinstance(email, str) else None
+        )

@@ -1,0 +1,146 @@
+"""`tiketi serve` in the embedded mode, as a new user runs it: sign up, restart, log in again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Served:
+    """One `tiketi serve` subprocess with its own var dir and port."""
+
+    def __init__(self, var_dir: Path, port: int) -> None:
+        self.var_dir = var_dir
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = var_dir.parent / "serve.log"
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TIKETI_") and k != "PORT"}
+        env.update({"TIKETI_VAR_DIR": str(self.var_dir), "PORT": str(self.port)})
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tiketi.cli", "serve"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()[-4000:]
+            try:
+                if httpx.get(self.url + "/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError("tiketi serve did not become ready:\n" + self.log.read_text()[-4000:])
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=60)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    server = Served(tmp_path / "var", free_port())
+    try:
+        yield server
+    finally:
+        if server.proc and server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
+
+
+def engine_processes(var_dir: Path) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
+    return [line for line in out.stdout.splitlines() if str(var_dir) in line and "ps " not in line]
+
+
+def test_sign_up_survives_restart(served: Served) -> None:
+    served.start()
+    body = {"email": "Fan@Example.com ", "password": "correct horse battery", "name": "Fan"}
+    created = httpx.post(served.url + "/api/v1/auth/register", json=body, timeout=10)
+    assert created.status_code == 201, created.text
+    token = created.json()["access_token"]
+    me = httpx.get(
+        served.url + "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert me.json()["email"] == "fan@example.com"
+    assert served.stop() == 0
+    deadline = time.monotonic() + 20
+    while engine_processes(served.var_dir) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert engine_processes(served.var_dir) == []
+
+    served.start()
+    login = httpx.post(
+        served.url + "/api/v1/auth/login",
+        json={"email": "fan@example.com", "password": "correct horse battery"},
+        timeout=10,
+    )
+    assert login.status_code == 200, login.text
+    # The signing key was kept too: the token from before the restart still verifies.
+    me_again = httpx.get(
+        served.url + "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert me_again.status_code == 200
+    log_text = served.log.read_text()
+    assert "correct horse battery" not in log_text
+    assert token not in log_text
+    assert served.stop() == 0
+
+
+def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TIKETI_")}
+        env.update({"TIKETI_VAR_DIR": str(tmp_path / "var"), "PORT": str(port)})
+        done = subprocess.run(
+            [sys.executable, "-m", "tiketi.cli", "serve"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"127.0.0.1:{port}" in done.stderr and "in use" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unusable_var_dir_gives_a_clear_message(tmp_path: Path) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the data dir should be")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIKETI_")}
+    env.update({"TIKETI_VAR_DIR": str(blocker), "PORT": str(free_port())})
+    done = subprocess.run(
+        [sys.executable, "-m", "tiketi.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert str(blocker) in done.stderr
+    assert "Traceback" not in done.stderr
