@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tiketi.kernel.logs import configure_logging
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.testing.servers import PostgresServer, RedisServer, start_postgres, start_redis
 
@@ -16,6 +17,8 @@ from tiketi.kernel.testing.servers import PostgresServer, RedisServer, start_pos
 for _name in list(os.environ):
     if _name.startswith("TIKETI_") or _name in {"PORT", "OTEL_EXPORTER_OTLP_ENDPOINT"}:
         del os.environ[_name]
+
+configure_logging(level="INFO", json=True)
 
 
 @pytest.fixture(scope="session")
