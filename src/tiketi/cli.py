@@ -85,7 +85,8 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
             port=port,
             log_config=None,
             access_log=False,
-            proxy_headers=settings.trusted_proxy_hops > 0,
+            # Client addresses come from X-Forwarded-For in client_ip(), by TIKETI_TRUSTED_PROXY_HOPS.
+            proxy_headers=False,
             timeout_graceful_shutdown=args.grace,
             ws="websockets-sansio",
         )

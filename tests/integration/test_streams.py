@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiketi.contracts.auth import UserRegistered
-from tiketi.kernel import streams
+from tiketi.kernel import relay, streams
 from tiketi.kernel.db import Database, UnitOfWork
 from tiketi.kernel.outbox import (
     create_outbox_tables,
@@ -27,9 +27,10 @@ from tiketi.kernel.outbox import (
     publish,
 )
 from tiketi.kernel.redis import create_redis
+from tiketi.kernel.relay import prune_outbox, relay_batch, relay_outbox
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
-from tiketi.kernel.streams import Subscription, consume, drain, relay_batch, relay_outbox
+from tiketi.kernel.streams import Subscription, consume, drain
 from tiketi.kernel.testing.servers import RedisServer
 from tiketi.kernel.tokens import TokenVerifier
 
@@ -210,7 +211,7 @@ async def test_relay_crash_before_commit_resends_and_consumers_apply_once(
         raise RuntimeError("relay died after XADD, before marking the rows published")
 
     with monkeypatch.context() as patch:
-        patch.setattr(streams, "_mark_published", crash)
+        patch.setattr(relay, "_mark_published", crash)
         with pytest.raises(RuntimeError):
             await relay_batch(runtime, schema=SCHEMA)
     assert await runtime.redis.xlen(STREAM) == 3
@@ -230,14 +231,14 @@ async def test_concurrent_relays_publish_each_event_exactly_once(
     for batch in range(20):
         await publish_users(runtime, 10, prefix=f"b{batch}-")
     senders: Counter[str] = Counter()
-    mark = streams._mark_published
+    mark = relay._mark_published
 
     async def counting_mark(session: AsyncSession, table: sa.Table, ids: Any) -> None:
         task = asyncio.current_task()
         senders[task.get_name() if task else "?"] += len(ids)
         await mark(session, table, ids)
 
-    monkeypatch.setattr(streams, "_mark_published", counting_mark)
+    monkeypatch.setattr(relay, "_mark_published", counting_mark)
     relays = [
         asyncio.create_task(
             relay_outbox(runtime, schema=SCHEMA, batch=7, idle_sleep=0.005), name=f"relay-{i}"
@@ -247,8 +248,8 @@ async def test_concurrent_relays_publish_each_event_exactly_once(
     try:
         await until(lambda: _equals(unpublished(runtime), 0))
     finally:
-        for relay in relays:
-            relay.cancel()
+        for task in relays:
+            task.cancel()
         await asyncio.gather(*relays, return_exceptions=True)
 
     entries = await stream_entries(runtime)
@@ -432,7 +433,7 @@ async def test_two_consumers_split_the_work_without_double_effects(
 
     # Every event twice in the stream, so the two consumers also race on the same event ids.
     with monkeypatch.context() as patch:
-        patch.setattr(streams, "_mark_published", crash)
+        patch.setattr(relay, "_mark_published", crash)
         with pytest.raises(RuntimeError):
             await relay_batch(runtime, schema=SCHEMA)
     await relay_batch(runtime, schema=SCHEMA)
@@ -521,3 +522,19 @@ def test_subscription_streams_follow_handler_types() -> None:
     assert sub.streams == ["tiketi:events:UserRegistered"]
     with pytest.raises(ValueError):
         Subscription(group="g", schema=SCHEMA, handlers={})
+
+
+async def test_prune_removes_only_old_published_rows(runtime: Runtime) -> None:
+    await publish_users(runtime, 2)
+    assert await relay_batch(runtime, schema=SCHEMA) == 2
+    await publish_users(runtime, 1)
+    table = outbox_table(SCHEMA)
+    async with runtime.db.sessions() as session, session.begin():
+        await session.execute(
+            sa.update(table)
+            .where(table.c.published_at.is_not(None))
+            .values(published_at=sa.func.now() - sa.text("interval '8 days'"))
+        )
+    assert await prune_outbox(runtime, schema=SCHEMA) == 2
+    assert await unpublished(runtime) == 1
+    assert await prune_outbox(runtime, schema=SCHEMA) == 0

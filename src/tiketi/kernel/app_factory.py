@@ -23,7 +23,8 @@ from tiketi.kernel.ratelimit import TokenBucket, client_ip
 from tiketi.kernel.redis import create_redis
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
-from tiketi.kernel.streams import consume, relay_outbox
+from tiketi.kernel.relay import relay_outbox
+from tiketi.kernel.streams import consume
 from tiketi.kernel.tokens import TokenVerifier, http_jwks_fetcher
 from tiketi.kernel.tracing import setup_tracing
 

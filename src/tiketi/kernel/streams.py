@@ -13,7 +13,7 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiketi.contracts.events import IntegrationEvent, decode, event_class
 from tiketi.kernel import metrics
-from tiketi.kernel.outbox import dead_events_table, outbox_table, processed_events_table
+from tiketi.kernel.outbox import dead_events_table, processed_events_table
 from tiketi.kernel.runtime import Runtime
 
 log = structlog.get_logger("tiketi.events")
@@ -50,93 +50,6 @@ Handler = Callable[[Any, AsyncSession], Awaitable[None]]
 def stream_name(event_type: str) -> str:
     """The Redis stream that carries every event of one type."""
     return STREAM_PREFIX + event_type
-
-
-# ------------------------------------------------------------------------------------- relay
-
-
-def _entry(row: sa.Row[Any]) -> dict[str, str]:
-    """The stream fields of one outbox row (decoded by consumers, readable in redis-cli)."""
-    payload: dict[str, Any] = row.payload
-    return {
-        "event_id": str(row.event_id),
-        "event_type": row.event_type,
-        "version": str(row.version),
-        "occurred_at": str(payload.get("occurred_at", "")),
-        "payload": json.dumps(payload, separators=(",", ":")),
-    }
-
-
-async def _mark_published(session: AsyncSession, table: sa.Table, ids: Sequence[int]) -> None:
-    await session.execute(
-        sa.update(table).where(table.c.id.in_(ids)).values(published_at=sa.func.now())
-    )
-
-
-async def relay_batch(
-    runtime: Runtime, *, schema: str, batch: int = 100, maxlen: int | None = None
-) -> int:
-    """Send one batch of unpublished `<schema>.outbox` rows to their streams; how many were sent."""
-    table = outbox_table(schema)
-    async with runtime.db.sessions() as session, session.begin():
-        # SKIP LOCKED lets several replicas relay at once: each takes rows no other holds.
-        # The rows stay locked until the commit below, so no two relays send the same row.
-        # Order is by id within a batch; across concurrent relays (and for rows whose
-        # transactions commit out of id order) it is best effort, which idempotent consumers
-        # tolerate.
-        rows = (
-            await session.execute(
-                sa.select(table)
-                .where(table.c.published_at.is_(None))
-                .order_by(table.c.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        if not rows:
-            return 0
-        # A pipeline, not MULTI: the streams may live on different shards, and a partial send
-        # is harmless because the rows stay unpublished and are sent again.
-        async with runtime.redis.pipeline(transaction=False) as pipe:
-            for row in rows:
-                pipe.xadd(
-                    stream_name(row.event_type),
-                    _entry(row),  # type: ignore[arg-type]
-                    maxlen=maxlen,
-                    approximate=True,
-                )
-            await pipe.execute()
-        # A crash here re-sends the batch: at-least-once, deduplicated by consumers.
-        await _mark_published(session, table, [row.id for row in rows])
-    for row in rows:
-        metrics.EVENTS_PUBLISHED.labels(row.event_type).inc()
-    log.debug("events_relayed", schema=schema, count=len(rows))
-    return len(rows)
-
-
-async def relay_outbox(
-    runtime: Runtime,
-    *,
-    schema: str,
-    batch: int = 100,
-    idle_sleep: float = 0.2,
-    maxlen: int | None = None,
-) -> None:
-    """Relay `<schema>.outbox` to Redis Streams forever; safe to run in every replica.
-
-    Streams are not trimmed by default because a new consumer group (a `stats rebuild`)
-    replays them from the start; `maxlen` caps each stream approximately when that history is
-    kept elsewhere. Polling a partial index every `idle_sleep` seconds costs little and needs
-    no dedicated LISTEN connection to watch for disconnects.
-    """
-    log.info("relay_started", schema=schema)
-    while True:
-        sent = await relay_batch(runtime, schema=schema, batch=batch, maxlen=maxlen)
-        if sent < batch:
-            await asyncio.sleep(idle_sleep)
-
-
-# ----------------------------------------------------------------------------------- consume
 
 
 @dataclass(frozen=True)

@@ -137,3 +137,29 @@ async def test_bearer_token_required_and_checked(probe: httpx.AsyncClient) -> No
     assert_error(await probe.get("/api/v1/probe/me"), 401, "UNAUTHORIZED")
     forged = await probe.get("/api/v1/probe/me", headers={"Authorization": "Bearer not.a.token"})
     assert_error(forged, 401, "INVALID_TOKEN")
+
+
+async def test_edge_limit_and_cors(base_settings: PlatformSettings) -> None:
+    settings = base_settings.model_copy(
+        update={"rate_limit_per_minute": 20, "cors_origins": ["https://app.example"]}
+    )
+    client, ctx = await start_client(create_app(settings, [build_probe()]))
+    try:
+        statuses = [(await client.get("/api/v1/probe/items/1")).status_code for _ in range(12)]
+        assert statuses[:10] == [200] * 10
+        assert statuses[-1] == 429
+        # Operations endpoints are never rate limited.
+        assert (await client.get("/health")).status_code == 200
+        allowed = await client.options(
+            "/api/v1/probe/items",
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        refused = await client.options(
+            "/api/v1/probe/items",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in refused.headers
+    finally:
+        await client.aclose()
+        await ctx.__aexit__(None, None, None)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""The gateway: the split mode's front door, forwarding each path to the service owning it."""

@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket clients that carry requests to the services."""
