@@ -61,6 +61,24 @@ def _check_port(host: str, port: int) -> None:
             ) from exc
 
 
+def _server(config: Any) -> Any:
+    """A uvicorn server that returns after a graceful SIGTERM instead of re-raising it.
+
+    uvicorn re-raises the signal once it has drained, which kills the process before the
+    embedded engines are stopped; returning lets `tiketi serve` stop them and exit 0.
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server(config)
+
+
 def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
     """Run every service in one process, or the named ones."""
     import uvicorn
@@ -90,7 +108,7 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
             timeout_graceful_shutdown=args.grace,
             ws="websockets-sansio",
         )
-        uvicorn.Server(config).run()
+        _server(config).run()
 
 
 def cmd_migrate(args: argparse.Namespace, settings: PlatformSettings) -> None:

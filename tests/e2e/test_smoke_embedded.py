@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,61 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.support import Served, clean_env, free_port
+
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Served:
-    """One `tiketi serve` subprocess with its own var dir and port."""
-
-    def __init__(self, var_dir: Path, port: int) -> None:
-        self.var_dir = var_dir
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = var_dir.parent / "serve.log"
-
-    def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TIKETI_") and k != "PORT"}
-        env.update({"TIKETI_VAR_DIR": str(self.var_dir), "PORT": str(self.port)})
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tiketi.cli", "serve"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()[-4000:]
-            try:
-                if httpx.get(self.url + "/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError("tiketi serve did not become ready:\n" + self.log.read_text()[-4000:])
-
-    def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=60)
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    server = Served(tmp_path / "var", free_port())
+    server = Served(tmp_path / "serve.log", {"TIKETI_VAR_DIR": str(tmp_path / "var")})
     try:
         yield server
     finally:
-        if server.proc and server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
+        server.kill()
 
 
 def engine_processes(var_dir: Path) -> list[str]:
@@ -88,9 +43,9 @@ def test_sign_up_survives_restart(served: Served) -> None:
     assert me.json()["email"] == "fan@example.com"
     assert served.stop() == 0
     deadline = time.monotonic() + 20
-    while engine_processes(served.var_dir) and time.monotonic() < deadline:
+    while engine_processes(Path(served.env["TIKETI_VAR_DIR"])) and time.monotonic() < deadline:
         time.sleep(0.3)
-    assert engine_processes(served.var_dir) == []
+    assert engine_processes(Path(served.env["TIKETI_VAR_DIR"])) == []
 
     served.start()
     login = httpx.post(
@@ -115,8 +70,7 @@ def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TIKETI_")}
-        env.update({"TIKETI_VAR_DIR": str(tmp_path / "var"), "PORT": str(port)})
+        env = clean_env({"TIKETI_VAR_DIR": str(tmp_path / "var"), "PORT": str(port)})
         done = subprocess.run(
             [sys.executable, "-m", "tiketi.cli", "serve"],
             env=env,
@@ -132,8 +86,7 @@ def test_port_in_use_gives_a_clear_message(tmp_path: Path) -> None:
 def test_unusable_var_dir_gives_a_clear_message(tmp_path: Path) -> None:
     blocker = tmp_path / "var"
     blocker.write_text("a file where the data dir should be")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIKETI_")}
-    env.update({"TIKETI_VAR_DIR": str(blocker), "PORT": str(free_port())})
+    env = clean_env({"TIKETI_VAR_DIR": str(blocker), "PORT": str(free_port())})
     done = subprocess.run(
         [sys.executable, "-m", "tiketi.cli", "serve"],
         env=env,

@@ -1,0 +1,1 @@
+"""The services; each one a folder of the same shape."""
