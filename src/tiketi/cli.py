@@ -103,7 +103,7 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
             port=port,
             log_config=None,
             access_log=False,
-            # Client addresses come from X-Forwarded-For in client_ip(), by TIKETI_TRUSTED_PROXY_HOPS.
+            # client_ip() reads X-Forwarded-For itself, as far as TIKETI_TRUSTED_PROXY_HOPS says.
             proxy_headers=False,
             timeout_graceful_shutdown=args.grace,
             ws="websockets-sansio",
@@ -173,7 +173,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         settings = get_settings()
-        configure_logging(level=settings.log_level, json=settings.log_json)
+        # Only the server narrates; one-shot commands print their result and any warnings.
+        level = settings.log_level if args.command == "serve" else "WARNING"
+        configure_logging(level=level, json=settings.log_json)
         args.func(args, settings)
     except (CommandError, UnknownServiceError, InsecureSettingsError) as exc:
         print(f"tiketi: {exc}", file=sys.stderr)

@@ -62,6 +62,8 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     # uvicorn's access log repeats what our request log says, without the request id.
     logging.getLogger("uvicorn.access").handlers[:] = []
     logging.getLogger("uvicorn.access").propagate = False
+    # pgserver narrates every pg_ctl call at INFO; its warnings and errors still show.
+    logging.getLogger("pgserver").setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
