@@ -1,10 +1,11 @@
-"""OpenTelemetry: with OTEL_EXPORTER_OTLP_ENDPOINT set, request spans reach an OTLP/HTTP collector."""
+"""OpenTelemetry: with OTEL_EXPORTER_OTLP_ENDPOINT set, request spans reach an OTLP collector."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from opentelemetry import trace
@@ -16,7 +17,7 @@ from tiketi.kernel.settings import PlatformSettings
 
 
 class Collector(BaseHTTPRequestHandler):
-    received: list[tuple[str, bytes]] = []
+    received: ClassVar[list[tuple[str, bytes]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", "0")))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from functools import partial
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import structlog
@@ -21,10 +21,10 @@ from tiketi.kernel.middleware import RequestContextMiddleware
 from tiketi.kernel.module import ServiceModule
 from tiketi.kernel.ratelimit import TokenBucket, client_ip
 from tiketi.kernel.redis import create_redis
+from tiketi.kernel.relay import relay_outbox
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
-from tiketi.kernel.relay import relay_outbox
-from tiketi.kernel.streams import consume
+from tiketi.kernel.streams import consume, raise_if_cancelled
 from tiketi.kernel.tokens import TokenVerifier, http_jwks_fetcher
 from tiketi.kernel.tracing import setup_tracing
 
@@ -37,6 +37,7 @@ async def supervise(name: str, work: Callable[[], Awaitable[None]]) -> None:
     """Keep a background loop alive: log a crash, back off, start again (e.g. Redis back)."""
     delay = 0.5
     while True:
+        raise_if_cancelled()
         try:
             await work()
             return

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tiketi.kernel import metrics
 from tiketi.kernel.outbox import outbox_table
 from tiketi.kernel.runtime import Runtime
-from tiketi.kernel.streams import stream_name
+from tiketi.kernel.streams import raise_if_cancelled, stream_name
 
 log = structlog.get_logger("tiketi.events")
 
@@ -102,6 +102,7 @@ async def relay_outbox(
     log.info("relay_started", schema=schema)
     pruned_at = time.monotonic()
     while True:
+        raise_if_cancelled()
         sent = await relay_batch(runtime, schema=schema, batch=batch, maxlen=maxlen)
         if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
             await prune_outbox(runtime, schema=schema)

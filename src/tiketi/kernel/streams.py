@@ -47,6 +47,16 @@ STREAM_PREFIX = "tiketi:events:"
 Handler = Callable[[Any, AsyncSession], Awaitable[None]]
 
 
+def raise_if_cancelled() -> None:
+    """Honour a cancellation that a driver swallowed (redis-py can, when it lands mid-command).
+
+    Every background loop calls this each turn, or shutdown could wait on it forever.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def stream_name(event_type: str) -> str:
     """The Redis stream that carries every event of one type."""
     return STREAM_PREFIX + event_type
@@ -324,6 +334,7 @@ async def consume(
     await consumer.ensure_groups()
     log.info("consumer_started", group=subscription.group, consumer=consumer.name)
     while stop is None or not stop.is_set():
+        raise_if_cancelled()
         try:
             await consumer.step(block_ms=subscription.block_ms)
         except ResponseError as exc:
@@ -349,6 +360,7 @@ async def drain(
     await consumer.ensure_groups()
     pause = max(0.005, min(0.05, subscription.claim_idle_ms / 1000))
     while True:
+        raise_if_cancelled()
         if await consumer.step(block_ms=None):
             continue
         if await consumer.pending() == 0:

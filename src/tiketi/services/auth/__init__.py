@@ -1,0 +1,1 @@
+"""Auth: accounts, passwords, Google sign-in, access tokens (ES256 + JWKS) and refresh tokens."""

@@ -1,0 +1,1 @@
+"""Auth's adapters: tables, repositories, password hashing, signing keys, Google's keys."""

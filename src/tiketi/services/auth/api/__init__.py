@@ -1,0 +1,1 @@
+"""Auth's HTTP layer under /api/v1/auth."""
