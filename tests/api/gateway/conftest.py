@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
 from tests.api.gateway.support import (
     RunningServer,
+    StartGateway,
     Upstream,
     closed_port,
     echo_app,
     gateway_app,
+    gateways,
     serve,
 )
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.testing.servers import RedisServer
 from tiketi.services.gateway.settings import GatewaySettings
-
-StartGateway = Callable[..., RunningServer]
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +56,9 @@ def gateway(platform: PlatformSettings, upstream: RunningServer) -> Iterator[Run
 
 @pytest.fixture
 def start_gateway(platform: PlatformSettings) -> Iterator[StartGateway]:
-    """Start extra gateways with other settings; stopped after the test."""
-    started: list[RunningServer] = []
-
-    def start(**settings: object) -> RunningServer:
-        server = serve(gateway_app(platform, GatewaySettings(**settings)))  # type: ignore[arg-type]
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+    """Start gateways with the given GatewaySettings fields; stopped after the test."""
+    with gateways(platform) as start:
+        yield start
 
 
 @pytest.fixture

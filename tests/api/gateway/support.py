@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,3 +213,23 @@ def gateway_app(platform: PlatformSettings, settings: GatewaySettings) -> Any:
 
 def header_values(pairs: list[list[str]], name: str) -> list[str]:
     return [value for key, value in pairs if key.lower() == name]
+
+
+StartGateway = Callable[..., RunningServer]
+
+
+@contextlib.contextmanager
+def gateways(platform: PlatformSettings) -> Iterator[StartGateway]:
+    """A starter of gateways with the given GatewaySettings fields; all stopped on exit."""
+    started: list[RunningServer] = []
+
+    def start(**settings: object) -> RunningServer:
+        server = serve(gateway_app(platform, GatewaySettings(**settings)))  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()

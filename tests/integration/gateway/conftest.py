@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from tests.api.gateway.support import RunningServer, Upstream, echo_app, gateway_app, serve
+from tests.api.gateway.support import (
+    RunningServer,
+    StartGateway,
+    Upstream,
+    echo_app,
+    gateways,
+    serve,
+)
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.testing.servers import RedisServer
-from tiketi.services.gateway.settings import GatewaySettings
-
-StartGateway = Callable[..., RunningServer]
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +33,5 @@ def platform(redis_server: RedisServer) -> PlatformSettings:
 @pytest.fixture
 def start_gateway(platform: PlatformSettings) -> Iterator[StartGateway]:
     """Start gateways with the given GatewaySettings fields; stopped after the test."""
-    started: list[RunningServer] = []
-
-    def start(**settings: object) -> RunningServer:
-        server = serve(gateway_app(platform, GatewaySettings(**settings)))  # type: ignore[arg-type]
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+    with gateways(platform) as start:
+        yield start

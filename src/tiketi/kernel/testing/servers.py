@@ -15,6 +15,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import psutil
 import redis
@@ -207,8 +208,36 @@ def _postgres_install(prefer_system: bool) -> tuple[Path, _Identity]:
     return bin_dir, _Identity.of(user)
 
 
+class _ServerProcess:
+    """What both throwaway servers share: one child process, closed on leaving a `with`."""
+
+    _process: subprocess.Popen[bytes] | None
+
+    @property
+    def pid(self) -> int | None:
+        """The server's pid while it runs."""
+        return self._process.pid if self.running and self._process else None
+
+    @property
+    def running(self) -> bool:
+        """True while the server process lives."""
+        return self._process is not None and self._process.poll() is None
+
+    def close(self) -> None:
+        """Stop the server and delete its files."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        """Use as a context manager that closes the server."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop the server and delete its files."""
+        self.close()
+
+
 @dataclass
-class PostgresServer:
+class PostgresServer(_ServerProcess):
     """Throwaway PostgreSQL: stop()/start() keep the data, kill() crashes it, close() deletes it."""
 
     port: int
@@ -237,24 +266,6 @@ class PostgresServer:
     def log_path(self) -> Path:
         """Where the server's output goes."""
         return self.base_dir / "postgres.log"
-
-    @property
-    def pid(self) -> int | None:
-        """Postmaster pid while running."""
-        return self._process.pid if self.running and self._process else None
-
-    @property
-    def running(self) -> bool:
-        """True while the postmaster process lives."""
-        return self._process is not None and self._process.poll() is None
-
-    def __enter__(self) -> PostgresServer:
-        """Use as a context manager that closes the server."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Stop the server and delete its files."""
-        self.close()
 
     def start(self, timeout: float = 60.0) -> None:
         """Start the postmaster on the same port and data dir; no-op while running."""
@@ -428,7 +439,7 @@ def _redis_executable(prefer_system: bool) -> Path:
 
 
 @dataclass
-class RedisServer:
+class RedisServer(_ServerProcess):
     """Throwaway Redis without persistence: stop()/start() restart it empty on the same port."""
 
     port: int
@@ -445,24 +456,6 @@ class RedisServer:
     def log_path(self) -> Path:
         """Where the server's output goes."""
         return self.base_dir / "redis.log"
-
-    @property
-    def pid(self) -> int | None:
-        """Server pid while running."""
-        return self._process.pid if self.running and self._process else None
-
-    @property
-    def running(self) -> bool:
-        """True while the server process lives."""
-        return self._process is not None and self._process.poll() is None
-
-    def __enter__(self) -> RedisServer:
-        """Use as a context manager that closes the server."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Stop the server and delete its files."""
-        self.close()
 
     def start(self, timeout: float = 30.0) -> None:
         """Start redis-server on the same port; no-op while running."""
