@@ -219,7 +219,11 @@ def _is_asyncpg_connection(orig: BaseException | None) -> bool:
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+    headers = dict(exc.headers)
+    if exc.status == 401:
+        # RFC 6750: tell the client which scheme the resource expects.
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

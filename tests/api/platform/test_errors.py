@@ -134,7 +134,9 @@ async def test_route_rate_limit_answers_429_with_retry_after(probe: httpx.AsyncC
 
 
 async def test_bearer_token_required_and_checked(probe: httpx.AsyncClient) -> None:
-    assert_error(await probe.get("/api/v1/probe/me"), 401, "UNAUTHORIZED")
+    missing = await probe.get("/api/v1/probe/me")
+    assert_error(missing, 401, "UNAUTHORIZED")
+    assert missing.headers["www-authenticate"] == "Bearer"
     forged = await probe.get("/api/v1/probe/me", headers={"Authorization": "Bearer not.a.token"})
     assert_error(forged, 401, "INVALID_TOKEN")
 
