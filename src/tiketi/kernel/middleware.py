@@ -44,9 +44,10 @@ def route_template(scope: Scope) -> str:
 class RequestContextMiddleware:
     """Request id in and out, a JSON access log line, Prometheus figures, 413 and 500 answers."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_body = max_body_bytes
+        self.max_upload = max(max_upload_bytes, max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,8 +79,10 @@ class RequestContextMiddleware:
             self._record(scope, status["code"], time.perf_counter() - started)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        multipart = headers.get("content-type", "").startswith("multipart/form-data")
+        limit = self.max_upload if multipart else self.max_body
         length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
+        if length is not None and length.isdigit() and int(length) > limit:
             response = error_response(413, "PAYLOAD_TOO_LARGE", "The request body is too large.")
             await response(scope, receive, send)
             return
@@ -90,7 +93,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 

@@ -39,6 +39,8 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     max_body_bytes: int = 1024 * 1024
+    # multipart/form-data (poster uploads) may be larger: a 5 MiB file plus its framing.
+    max_upload_bytes: int = 5 * 1024 * 1024 + 64 * 1024
     trusted_proxy_hops: int = 0
     rate_limit_per_minute: int = 1200
     db_pool_size: int = 10

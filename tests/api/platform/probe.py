@@ -36,6 +36,10 @@ def build_probe() -> ServiceModule:
     async def echo(body: dict[str, str]) -> Echo:
         return Echo(size=sum(len(v) for v in body.values()))
 
+    @router.post("/upload")
+    async def upload(file: UploadFile) -> Echo:
+        return Echo(size=len(await file.read()))
+
     @router.get("/conflict")
     async def conflict() -> None:
         raise Conflict("Already there.", code="ALREADY_THERE", details={"id": 7})

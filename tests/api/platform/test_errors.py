@@ -85,6 +85,16 @@ async def test_oversized_streamed_body_without_length_is_413(probe: httpx.AsyncC
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
 
 
+async def test_multipart_uploads_have_their_own_larger_limit(probe: httpx.AsyncClient) -> None:
+    two_mib = b"\x89PNG" + b"0" * (2 * 1024 * 1024)
+    ok = await probe.post("/api/v1/probe/upload", files={"file": ("a.png", two_mib)})
+    assert ok.status_code == 200
+    assert ok.json() == {"size": len(two_mib)}
+    six_mib = b"0" * (6 * 1024 * 1024)
+    too_big = await probe.post("/api/v1/probe/upload", files={"file": ("a.png", six_mib)})
+    assert_error(too_big, 413, "PAYLOAD_TOO_LARGE")
+
+
 async def test_body_under_limit_passes(probe: httpx.AsyncClient) -> None:
     response = await probe.post("/api/v1/probe/echo", json={"a": "x" * 900_000})
     assert response.status_code == 200
