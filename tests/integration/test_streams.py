@@ -107,7 +107,7 @@ def recorder(tag: str) -> Callable[[UserRegistered, AsyncSession], Awaitable[Non
         await session.execute(
             sa.insert(EFFECTS).values(
                 tag=tag,
-                event_id=event.event_id,
+                event_id=event.message_id,
                 user_id=event.user_id,
                 worker=task.get_name() if task else "?",
             )
@@ -184,7 +184,7 @@ async def test_relay_sends_each_outbox_row_once_to_its_type_stream(runtime: Runt
 
     assert STREAM == "tiketi:events:UserRegistered"
     entries = await stream_entries(runtime)
-    assert [fields["event_id"] for _, fields in entries] == [str(e.event_id) for e in events]
+    assert [fields["event_id"] for _, fields in entries] == [str(e.message_id) for e in events]
     first = entries[0][1]
     assert first["event_type"] == "UserRegistered"
     assert first["version"] == "1"

@@ -23,7 +23,7 @@ def test_event_round_trips_through_json_and_decode() -> None:
 
     assert decoded == event
     assert isinstance(decoded, UserRegistered)
-    assert isinstance(decoded.event_id, uuid.UUID)
+    assert isinstance(decoded.message_id, uuid.UUID)
     assert isinstance(decoded.occurred_at, datetime)
     assert decoded.occurred_at.tzinfo is not None
 
@@ -32,7 +32,7 @@ def test_envelope_gives_each_event_its_own_id_and_time() -> None:
     first = UserRoleChanged(user_id="u1", role="staff")
     second = UserRoleChanged(user_id="u1", role="staff")
 
-    assert first.event_id != second.event_id
+    assert first.message_id != second.message_id
     assert "event_type" not in first.model_dump()  # the type travels beside the payload
     assert (UserRoleChanged.event_type, UserRoleChanged.version) == ("UserRoleChanged", 1)
 

@@ -18,7 +18,9 @@ class IntegrationEvent(BaseModel):
     event_type: ClassVar[str] = "IntegrationEvent"
     version: ClassVar[int] = 1
 
-    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    # The message's own id (consumers dedupe on it); not named event_id, which in Tiketi
+    # payloads means the concert or match the message is about.
+    message_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

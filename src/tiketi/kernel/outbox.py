@@ -120,7 +120,7 @@ async def publish(session: AsyncSession, schema: str, *events: IntegrationEvent)
         sa.insert(table),
         [
             {
-                "event_id": event.event_id,
+                "event_id": event.message_id,
                 "event_type": event.event_type,
                 "version": event.version,
                 "payload": event.model_dump(mode="json"),

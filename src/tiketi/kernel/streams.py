@@ -261,7 +261,7 @@ class _Consumer:
                 "event_handler_failed",
                 group=self.sub.group,
                 event_type=event.event_type,
-                event_id=str(event.event_id),
+                event_id=str(event.message_id),
                 attempt=delivery.deliveries,
                 exc_info=True,
             )
@@ -279,7 +279,7 @@ class _Consumer:
             # this transaction ends, then finds the row and skips: never two effects.
             first = await session.execute(
                 pg_insert(self.processed)
-                .values(consumer=self.sub.group, event_id=event.event_id)
+                .values(consumer=self.sub.group, event_id=event.message_id)
                 .on_conflict_do_nothing()
                 .returning(self.processed.c.event_id)
             )
