@@ -65,6 +65,11 @@ def test_sign_up_through_the_gateway(split: tuple[Served, Served]) -> None:
     missing = httpx.get(gateway.url + "/api/v1/stats/overview", timeout=10)
     assert missing.status_code == 503
     assert missing.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    # The gateway publishes the services' operations as one document.
+    document = httpx.get(gateway.url + "/openapi.json", timeout=10).json()
+    assert "/api/v1/auth/register" in document["paths"]
+    assert "/api/v1/auth/users/{id}/role" in document["paths"]
+    assert "x-tiketi-unavailable" not in document
     # SIGTERM drains and exits cleanly.
     assert gateway.stop() == 0
     assert auth.stop() == 0

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
@@ -18,7 +19,7 @@ from tiketi.kernel import metrics
 from tiketi.kernel.db import Database
 from tiketi.kernel.errors import error_response, install_error_handlers
 from tiketi.kernel.middleware import RequestContextMiddleware
-from tiketi.kernel.module import ServiceModule
+from tiketi.kernel.module import OpenApiHook, ServiceModule
 from tiketi.kernel.ratelimit import TokenBucket, client_ip
 from tiketi.kernel.redis import create_redis
 from tiketi.kernel.relay import relay_outbox
@@ -192,17 +193,33 @@ def _lifespan(
     return lifespan
 
 
+def _publish_openapi(app: FastAPI, assemble: OpenApiHook) -> None:
+    """Serve /openapi.json (and /docs) from a module's hook instead of FastAPI's own."""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(await assemble(request.app.state.runtime, app.openapi()))
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Tiketi API")
+
+
 def create_app(
     settings: PlatformSettings, modules: Sequence[ServiceModule], *, edge: bool = True
 ) -> FastAPI:
     """An app serving `modules`; `edge` adds what the gateway owns (CORS, per-IP limits)."""
+    assemble = next((m.openapi for m in modules if m.openapi is not None), None)
     app = FastAPI(
         title="Tiketi",
         version=VERSION,
         summary="Ticketing for flash sales.",
         lifespan=_lifespan(settings, modules),
+        openapi_url=None if assemble else "/openapi.json",
     )
     install_error_handlers(app)
+    if assemble is not None:
+        _publish_openapi(app, assemble)
     app.include_router(_ops_router())
     api_dependencies = [Depends(edge_rate_limit(settings))] if edge else []
     for module in modules:

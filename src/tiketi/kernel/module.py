@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from tiketi.kernel.streams import Subscription
 
 Hook = Callable[["Runtime"], Awaitable[None]]
+OpenApiHook = Callable[["Runtime", dict[str, Any]], Awaitable[dict[str, Any]]]
 Worker = Callable[["Runtime"], Awaitable[None]]
 
 
@@ -35,3 +36,6 @@ class ServiceModule:
     subscriptions: Sequence[Subscription] = ()
     # In-process capabilities other modules may use through the composition (e.g. "jwks").
     exports: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Assembles the published /openapi.json from the app's own (the split gateway merges its
+    # services' documents into it); None keeps FastAPI's.
+    openapi: OpenApiHook | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tiketi.kernel.module import ServiceModule
 from tiketi.kernel.settings import PlatformSettings
+from tiketi.services.gateway.adapters.openapi import OpenApiAggregator
 from tiketi.services.gateway.adapters.proxy import HttpProxy
 from tiketi.services.gateway.adapters.sockets import SocketProxy
 from tiketi.services.gateway.api.routes import build_router
@@ -27,4 +28,5 @@ def build(platform: PlatformSettings, settings: GatewaySettings | None = None) -
         uses_database=False,
         startup=[http.start],
         shutdown=[http.stop],
+        openapi=OpenApiAggregator(http).document,
     )
