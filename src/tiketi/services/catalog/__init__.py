@@ -1,0 +1,1 @@
+"""Catalog: venues with seat layouts, events, publishing, posters and search."""

@@ -1,0 +1,1 @@
+"""Catalog's adapters: tables, repositories, cache and poster storage."""

@@ -1,0 +1,1 @@
+"""Catalog rules with no I/O: layouts, events, sale state, poster images."""
