@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml requirements/lock.txt
 install: $(STAMP) ## create .venv with the pinned dependencies
 
 run: install ## start the whole platform on http://127.0.0.1:3001 (PORT to change; embedded PostgreSQL and Redis under ./var)
-	$(BIN)/tiketi serve
+	$(BIN)/tiketi serve --demo
 
 test: install lint typecheck imports pytest ## run every check and every test (what CI runs)
 

@@ -1,4 +1,4 @@
-"""The `tiketi` command: serve, migrate, admin."""
+"""The `tiketi` command: serve, migrate, seed-demo, admin."""
 
 from __future__ import annotations
 
@@ -87,6 +87,8 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
     from tiketi.kernel.migrate import upgrade_sync
 
     names = service_names(args.services)
+    if args.demo and args.services:
+        raise CommandError("--demo seeds through every service: use it without service names")
     host = args.host or settings.host
     port = args.port or settings.port
     _check_port(host, port)
@@ -95,6 +97,8 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
         if embedded or args.migrate:
             assert ready.database_url
             upgrade_sync(build_modules(ready, names), ready.database_url)
+        if args.demo:
+            print(_seed(ready, f"http://{host}:{port}"), flush=True)
         app = create_platform_app(ready, args.services)
         log.info("serving", url=f"http://{host}:{port}", services=names, embedded=embedded)
         config = uvicorn.Config(
@@ -109,6 +113,25 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
             ws="websockets-sansio",
         )
         _server(config).run()
+
+
+def _seed(settings: PlatformSettings, base_url: str) -> str:
+    from tiketi.demo import DemoRefused, describe, seed_demo
+
+    try:
+        return describe(asyncio.run(seed_demo(settings)), base_url)
+    except DemoRefused as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def cmd_seed_demo(args: argparse.Namespace, settings: PlatformSettings) -> None:
+    """Create the demo organizer, fan, venue and on-sale event (idempotent)."""
+    from tiketi.kernel.migrate import upgrade_sync
+
+    with resolved_settings(settings) as ready:
+        assert ready.database_url
+        upgrade_sync(build_modules(ready), ready.database_url)
+        print(_seed(ready, f"http://{ready.host}:{ready.port}"))
 
 
 def cmd_migrate(args: argparse.Namespace, settings: PlatformSettings) -> None:
@@ -154,10 +177,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="port (default PORT or 3001)")
     serve.add_argument("--migrate", action="store_true", help="migrate before serving")
     serve.add_argument("--grace", type=int, default=20, help="seconds to drain on SIGTERM")
+    serve.add_argument("--demo", action="store_true", help="seed the demo data first (idempotent)")
     serve.set_defaults(func=cmd_serve)
     migrate = commands.add_parser("migrate", help="migrate every service's schema")
     migrate.add_argument("services", nargs="*")
     migrate.set_defaults(func=cmd_migrate)
+    seed = commands.add_parser("seed-demo", help="demo organizer, fan, venue and event on sale")
+    seed.set_defaults(func=cmd_seed_demo)
     admin = commands.add_parser("admin", help="administration")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
     create = admin_commands.add_parser("create", help="create an admin user")

@@ -50,6 +50,7 @@ from tiketi.services.gateway.domain.routing import PREFIXES, SERVICES, route
         ("/api/v1/stats/overview", "stats"),
         ("/api/v1/notifications", "notify"),
         ("/api/v1/notifications/n1", "notify"),
+        ("/media/posters/e1/abc.png", "catalog"),
         ("/socket.io/", "booking"),
         ("/socket.io", "booking"),
     ],

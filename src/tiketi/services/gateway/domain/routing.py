@@ -23,6 +23,8 @@ PREFIXES: Final[tuple[tuple[str, str], ...]] = (
     ("/sandbox/toss", "payment"),
     ("/api/v1/stats", "stats"),
     ("/api/v1/notifications", "notify"),
+    # Posters stored on local disk (no S3 bucket) are served by the catalog that wrote them.
+    ("/media", "catalog"),
     # The realtime server lives beside the seat inventory it announces, in both modes.
     ("/socket.io", "booking"),
 )

@@ -1,0 +1,1 @@
+"""Catalog over HTTP: routes, schemas and route dependencies."""

@@ -1,0 +1,1 @@
+"""Catalog use cases. Each takes keyword-only arguments and owns its transaction."""
