@@ -14,6 +14,7 @@ from tiketi.kernel.settings import PlatformSettings
 # Adding a service is one line here: its name and the module whose build() returns it.
 SERVICES: dict[str, str] = {
     "auth": "tiketi.services.auth.module",
+    "booking": "tiketi.services.booking.module",
     "catalog": "tiketi.services.catalog.module",
     "gateway": "tiketi.services.gateway.module",
 }

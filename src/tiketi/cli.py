@@ -29,9 +29,11 @@ class CommandError(Exception):
 
 
 @contextlib.contextmanager
-def resolved_settings(settings: PlatformSettings) -> Iterator[PlatformSettings]:
+def resolved_settings(
+    settings: PlatformSettings, *, needs_database: bool = True
+) -> Iterator[PlatformSettings]:
     """Settings with real engine URLs: the configured servers, or embedded ones under var/."""
-    if settings.database_url and settings.redis_url:
+    if settings.redis_url and (settings.database_url or not needs_database):
         yield settings
         return
     from tiketi.kernel.engines import EngineError, embedded_engines
@@ -92,9 +94,12 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
     host = args.host or settings.host
     port = args.port or settings.port
     _check_port(host, port)
-    embedded = not (settings.database_url and settings.redis_url)
-    with resolved_settings(settings.model_copy(update={"host": host, "port": port})) as ready:
-        if embedded or args.migrate:
+    # The split gateway has no tables: it needs Redis only, never an embedded PostgreSQL.
+    needs_database = any(name not in SPLIT_ONLY for name in names)
+    embedded = not settings.redis_url or (needs_database and not settings.database_url)
+    chosen = settings.model_copy(update={"host": host, "port": port})
+    with resolved_settings(chosen, needs_database=needs_database) as ready:
+        if needs_database and (embedded or args.migrate):
             assert ready.database_url
             upgrade_sync(build_modules(ready, names), ready.database_url)
         if args.demo:

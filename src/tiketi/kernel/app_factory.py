@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
+from starlette.routing import Mount
 
 from tiketi.kernel import metrics
 from tiketi.kernel.db import Database
@@ -21,6 +22,7 @@ from tiketi.kernel.errors import error_response, install_error_handlers
 from tiketi.kernel.middleware import RequestContextMiddleware
 from tiketi.kernel.module import OpenApiHook, ServiceModule
 from tiketi.kernel.ratelimit import TokenBucket, client_ip
+from tiketi.kernel.realtime import MOUNT_PATH, Realtime, socket_endpoint
 from tiketi.kernel.redis import create_redis
 from tiketi.kernel.relay import relay_outbox
 from tiketi.kernel.runtime import Runtime
@@ -171,10 +173,16 @@ def _lifespan(
             services=tuple(m.name for m in modules),
             uses_database=uses_database,
         )
+        realtime = Realtime(runtime, serve=_serves_sockets(modules))
+        runtime.realtime_layer = realtime
+        for module in modules:
+            if module.sockets is not None:
+                module.sockets(realtime)
         app.state.runtime = runtime
         for module in modules:
             for hook in module.startup:
                 await hook(runtime)
+        await realtime.start()
         tasks = _background(runtime, modules)
         log.info("started", services=list(runtime.services))
         try:
@@ -186,11 +194,16 @@ def _lifespan(
             for module in modules:
                 for hook in module.shutdown:
                     await hook(runtime)
+            await realtime.stop()
             await redis.aclose()
             await db.dispose()
             log.info("stopped", services=list(runtime.services))
 
     return lifespan
+
+
+def _serves_sockets(modules: Sequence[ServiceModule]) -> bool:
+    return any(module.sockets is not None for module in modules)
 
 
 def _publish_openapi(app: FastAPI, assemble: OpenApiHook) -> None:
@@ -221,6 +234,9 @@ def create_app(
     if assemble is not None:
         _publish_openapi(app, assemble)
     app.include_router(_ops_router())
+    if _serves_sockets(modules):
+        # First, so no catch-all route (the split gateway's, a web app's) can shadow it.
+        app.router.routes.insert(0, Mount(MOUNT_PATH, app=socket_endpoint))
     api_dependencies = [Depends(edge_rate_limit(settings))] if edge else []
     for module in modules:
         if module.router is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 REQUESTS = Counter(
     "tiketi_http_requests_total",
@@ -24,6 +24,20 @@ EVENTS_CONSUMED = Counter(
     ["consumer", "event_type", "outcome"],
 )
 RATE_LIMITED = Counter("tiketi_rate_limited_total", "Requests refused by a rate limit.", ["limit"])
+SOCKET_CONNECTIONS = Gauge(
+    "tiketi_socket_connections", "Socket.IO clients connected to this process."
+)
+SOCKET_MESSAGES = Counter(
+    "tiketi_socket_messages_emitted_total",
+    "Socket.IO messages emitted by this process (one per room or client addressed), by event.",
+    ["event"],
+)
+SOCKET_BACKLOG = Gauge(
+    "tiketi_socket_backlog", "Socket.IO messages waiting for Redis to reach other processes."
+)
+SOCKET_DROPPED = Counter(
+    "tiketi_socket_dropped_total", "Socket.IO messages dropped because Redis was away too long."
+)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter
 
 if TYPE_CHECKING:
+    from tiketi.kernel.realtime import SocketSetup
     from tiketi.kernel.runtime import Runtime
     from tiketi.kernel.streams import Subscription
 
@@ -39,3 +40,6 @@ class ServiceModule:
     # Assembles the published /openapi.json from the app's own (the split gateway merges its
     # services' documents into it); None keeps FastAPI's.
     openapi: OpenApiHook | None = None
+    # Registers Socket.IO handlers (`realtime.on("join_event", ...)`); any module declaring it
+    # makes the process serve Socket.IO at /socket.io.
+    sockets: SocketSetup | None = None

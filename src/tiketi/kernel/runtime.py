@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
 from tiketi.kernel.db import Database
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.tokens import TokenVerifier
+
+if TYPE_CHECKING:
+    from tiketi.kernel.realtime import Realtime
 
 
 @dataclass
@@ -24,3 +27,12 @@ class Runtime:
     exports: dict[str, Callable[..., Any]] = field(default_factory=dict)
     services: tuple[str, ...] = ()
     uses_database: bool = True
+    # Set by create_app's lifespan; read it as `runtime.realtime`.
+    realtime_layer: Realtime | None = None
+
+    @property
+    def realtime(self) -> Realtime:
+        """Socket.IO emits (and the socket server, where a module serves sockets)."""
+        if self.realtime_layer is None:
+            raise RuntimeError("this Runtime has no realtime layer: create_app builds one")
+        return self.realtime_layer

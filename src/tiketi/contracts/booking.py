@@ -1,0 +1,79 @@
+"""Events the booking service publishes: holds released, reservations created, paid, canceled.
+
+Ids are strings: users and events are UUIDs, seat ids are the venue's integer seat ids, and a
+reservation's id is its payment orderId. Money is an integer in KRW.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from tiketi.contracts.events import IntegrationEvent, register
+
+
+@register
+class ReservationCreated(IntegrationEvent):
+    """A hold became a reservation waiting for payment until `expires_at`."""
+
+    event_type: ClassVar[str] = "ReservationCreated"
+    version: ClassVar[int] = 1
+
+    reservation_id: str
+    event_id: str
+    user_id: str
+    seat_ids: list[int]
+    amount: int
+    currency: Literal["KRW"] = "KRW"
+    expires_at: datetime
+
+
+@register
+class ReservationConfirmed(IntegrationEvent):
+    """A reservation was paid: its seats are sold."""
+
+    event_type: ClassVar[str] = "ReservationConfirmed"
+    version: ClassVar[int] = 1
+
+    reservation_id: str
+    event_id: str
+    user_id: str
+    seat_ids: list[int]
+    amount: int
+    currency: Literal["KRW"] = "KRW"
+    payment_key: str
+
+
+@register
+class ReservationCanceled(IntegrationEvent):
+    """A reservation was canceled; when `refund` is true the payment service refunds it."""
+
+    event_type: ClassVar[str] = "ReservationCanceled"
+    version: ClassVar[int] = 1
+
+    reservation_id: str
+    event_id: str
+    user_id: str
+    seat_ids: list[int]
+    amount: int
+    currency: Literal["KRW"] = "KRW"
+    refund: bool
+    # "customer" (the fan canceled), "event_canceled" (the organizer canceled the event).
+    reason: str
+
+
+@register
+class SeatsReleased(IntegrationEvent):
+    """Seats went back on sale: a hold was released or expired, or a reservation canceled."""
+
+    event_type: ClassVar[str] = "SeatsReleased"
+    version: ClassVar[int] = 1
+
+    event_id: str
+    seat_ids: list[int]
+    # "released" (the fan let go), "expired" (the hold ran out), "reservation_canceled",
+    # "event_canceled".
+    reason: str
+    user_id: str | None = None
+    hold_id: str | None = None
+    reservation_id: str | None = None

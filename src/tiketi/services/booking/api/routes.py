@@ -1,0 +1,166 @@
+"""The seat map, holds and reservations endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from tiketi.kernel.deps import PrincipalDep, RuntimeDep
+from tiketi.services.booking.api.deps import BookingDeps, ServiceCallerDep
+from tiketi.services.booking.api.schemas import (
+    ConfirmRead,
+    ErrorRead,
+    HoldCreate,
+    HoldRead,
+    ReservationConfirm,
+    ReservationCreate,
+    ReservationPage,
+    ReservationRead,
+    SeatMapRead,
+)
+from tiketi.services.booking.service import holds, inventory, reservations
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size (1–100).")]
+Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page.")]
+AdmissionHeader = Annotated[
+    str | None,
+    Header(alias="X-Admission-Token", description="The waiting room's admission, when on."),
+]
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorRead} for status in statuses}
+
+
+class BookingRoutes:
+    """Endpoints bound to one booking module's collaborators."""
+
+    def __init__(self, deps: BookingDeps) -> None:
+        self.deps = deps
+
+    async def seat_map(self, id: str, runtime: RuntimeDep) -> Response:
+        """The event's seats with their status, from the versioned snapshot."""
+        body = await inventory.seat_map_json(booking=self.deps.booking(runtime), event_id=id)
+        # Pre-serialised (up to 100,000 seats); its shape is SeatMapRead.
+        return Response(body, media_type="application/json")
+
+    async def create_hold(
+        self,
+        body: HoldCreate,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        admission: AdmissionHeader = None,
+    ) -> HoldRead:
+        """Hold seats for a few minutes, all or none."""
+        hold = await holds.hold_seats(
+            booking=self.deps.booking(runtime),
+            user_id=principal.id,
+            event_id=body.event_id,
+            seat_ids=body.seat_ids,
+            grade=body.grade,
+            quantity=body.quantity,
+            admission_token=admission,
+        )
+        return HoldRead.of(hold)
+
+    async def delete_hold(self, id: str, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+        """Release one's hold; the seats are free at once."""
+        await holds.release_hold(
+            booking=self.deps.booking(runtime), user_id=principal.id, hold_id=id
+        )
+        return Response(status_code=204)
+
+    async def create_reservation(
+        self, body: ReservationCreate, principal: PrincipalDep, runtime: RuntimeDep
+    ) -> ReservationRead:
+        """Turn one's hold into a reservation awaiting payment (idempotent per hold)."""
+        view = await reservations.create_reservation(
+            booking=self.deps.booking(runtime), user_id=principal.id, hold_id=body.hold_id
+        )
+        return ReservationRead.of(view)
+
+    async def list_reservations(
+        self, principal: PrincipalDep, runtime: RuntimeDep, limit: Limit = 20, cursor: Cursor = None
+    ) -> ReservationPage:
+        """The caller's reservations, newest first."""
+        items, next_cursor = await reservations.list_reservations(
+            booking=self.deps.booking(runtime), user_id=principal.id, limit=limit, cursor=cursor
+        )
+        return ReservationPage(
+            items=[ReservationRead.of(i) for i in items], next_cursor=next_cursor
+        )
+
+    async def get_reservation(
+        self, id: str, principal: PrincipalDep, runtime: RuntimeDep
+    ) -> ReservationRead:
+        """One of the caller's reservations."""
+        view = await reservations.get_reservation(
+            booking=self.deps.booking(runtime), user_id=principal.id, reservation_id=id
+        )
+        return ReservationRead.of(view)
+
+    async def cancel_reservation(
+        self, id: str, principal: PrincipalDep, runtime: RuntimeDep
+    ) -> ReservationRead:
+        """Cancel before the event starts; a paid reservation is refunded by payments."""
+        view = await reservations.cancel_reservation(
+            booking=self.deps.booking(runtime), user_id=principal.id, reservation_id=id
+        )
+        return ReservationRead.of(view)
+
+    async def confirm_reservation(
+        self, id: str, body: ReservationConfirm, caller: ServiceCallerDep, runtime: RuntimeDep
+    ) -> ConfirmRead:
+        """Internal (admin/service callers): a payment was approved; sell the seats."""
+        result = await reservations.confirm_reservation(
+            booking=self.deps.booking(runtime),
+            reservation_id=id,
+            payment_key=body.payment_key,
+            amount=body.amount,
+        )
+        return ConfirmRead(
+            outcome=result.outcome.value,
+            confirmed=result.confirmed,
+            reservation=ReservationRead.of(result.reservation),
+        )
+
+
+def build_router(deps: BookingDeps) -> APIRouter:
+    """The booking router bound to one module's collaborators."""
+    routes = BookingRoutes(deps)
+    router = APIRouter(prefix="/api/v1", tags=["booking"])
+    router.add_api_route(
+        "/events/{id}/seats", routes.seat_map, methods=["GET"], response_model=SeatMapRead,
+        responses=_errors(404), summary="Seat map",
+    )  # fmt: skip
+    router.add_api_route(
+        "/holds", routes.create_hold, methods=["POST"], status_code=201,
+        responses=_errors(401, 403, 404, 409, 422), summary="Hold seats",
+    )  # fmt: skip
+    router.add_api_route(
+        "/holds/{id}", routes.delete_hold, methods=["DELETE"], status_code=204,
+        responses=_errors(401, 404, 409), summary="Release a hold",
+    )  # fmt: skip
+    router.add_api_route(
+        "/reservations", routes.create_reservation, methods=["POST"], status_code=201,
+        responses=_errors(401, 404, 409, 410), summary="Reserve a hold",
+    )  # fmt: skip
+    router.add_api_route(
+        "/reservations", routes.list_reservations, methods=["GET"],
+        responses=_errors(401), summary="My reservations",
+    )  # fmt: skip
+    router.add_api_route(
+        "/reservations/{id}", routes.get_reservation, methods=["GET"],
+        responses=_errors(401, 404), summary="A reservation",
+    )  # fmt: skip
+    router.add_api_route(
+        "/reservations/{id}/cancel", routes.cancel_reservation, methods=["POST"],
+        responses=_errors(401, 404, 409), summary="Cancel a reservation",
+    )  # fmt: skip
+    router.add_api_route(
+        "/reservations/{id}/confirm", routes.confirm_reservation, methods=["POST"],
+        responses=_errors(401, 403, 404), summary="Confirm a paid reservation (internal)",
+    )  # fmt: skip
+    return router
