@@ -538,3 +538,40 @@ async def test_prune_removes_only_old_published_rows(runtime: Runtime) -> None:
     assert await prune_outbox(runtime, schema=SCHEMA) == 2
     assert await unpublished(runtime) == 1
     assert await prune_outbox(runtime, schema=SCHEMA) == 0
+
+
+async def test_restarted_consumer_of_the_same_name_recovers_its_pending_at_once(
+    runtime: Runtime,
+) -> None:
+    await publish_users(runtime, 3)
+    await relay_batch(runtime, schema=SCHEMA)
+    reached, never = asyncio.Event(), asyncio.Event()
+    record = recorder("g")
+
+    async def hang(event: UserRegistered, session: AsyncSession) -> None:
+        reached.set()
+        await never.wait()
+
+    # A long claim delay: only the restart's own recovery can pick the messages up quickly.
+    sub = subscription(handler=hang, batch=10, block_ms=50, claim_idle_ms=600_000)
+    task = asyncio.create_task(consume(runtime, sub, consumer_name="same"))
+    async with asyncio.timeout(5):
+        await reached.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await pending(runtime) == 3
+
+    stop = asyncio.Event()
+    again = asyncio.create_task(
+        consume(
+            runtime,
+            replace(sub, handlers={UserRegistered: record}),
+            consumer_name="same",
+            stop=stop,
+        )
+    )
+    await until(lambda: _equals(pending(runtime), 0), seconds=5)
+    stop.set()
+    await again
+    assert sorted(await user_ids(runtime)) == ["u0", "u1", "u2"]

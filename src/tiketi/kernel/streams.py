@@ -178,6 +178,23 @@ class _Consumer:
         """Retry stale pending messages, then take new ones; how many were handled."""
         deliveries = await self._claim_stale()
         deliveries += await self._read_new(None if deliveries else block_ms)
+        return await self._process(deliveries)
+
+    async def recover_own(self) -> int:
+        """Handle what this consumer name was given and never acknowledged (an earlier run of
+        the same host and pid, e.g. an in-process app stopped mid-batch), without waiting for
+        the stale-claim delay."""
+        reply = await self.redis.xreadgroup(
+            self.sub.group, self.name, dict.fromkeys(self.sub.streams, "0"), count=self.sub.batch
+        )
+        deliveries = [
+            _Delivery(stream, message_id, fields, 1)
+            for stream, message_id, fields in _stream_entries(reply)
+            if message_id and fields is not None
+        ]
+        return await self._process(deliveries)
+
+    async def _process(self, deliveries: list[_Delivery]) -> int:
         for delivery in deliveries:
             outcome = await self._handle(delivery)
             setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
@@ -332,6 +349,7 @@ async def consume(
     """Run one consumer of `subscription` until `stop` is set (seen within `block_ms`)."""
     consumer = _Consumer(runtime, subscription, consumer_name or default_consumer_name())
     await consumer.ensure_groups()
+    await consumer.recover_own()
     log.info("consumer_started", group=subscription.group, consumer=consumer.name)
     while stop is None or not stop.is_set():
         raise_if_cancelled()
