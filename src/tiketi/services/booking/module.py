@@ -51,9 +51,15 @@ def build(
     settings: BookingSettings | None = None,
     sink: SeatChangeSink | None = None,
 ) -> ServiceModule:
-    """The booking module; production refuses the default queue key."""
+    """The booking module; production refuses the default queue and ticket keys."""
     settings = settings or get_settings()
-    refuse_default_secrets(platform, {"TIKETI_QUEUE_KEY": settings.queue_key})
+    refuse_default_secrets(
+        platform,
+        {
+            "TIKETI_QUEUE_KEY": settings.queue_key,
+            "TIKETI_BOOKING_TICKET_KEY": settings.ticket_key,
+        },
+    )
     live = RealtimeSeatSink()
     deps = BookingDeps(settings=settings, sink=sink or live)
 

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class BookingSettings(BaseSettings):
-    """Hold lifetime, the sweeper's pace, and the key admission tokens are verified with."""
+    """Hold lifetime, the sweeper's pace, the admission-token key and the ticket QR key."""
 
     model_config = SettingsConfigDict(
         env_prefix="TIKETI_BOOKING_", extra="ignore", frozen=True, populate_by_name=True
@@ -25,6 +25,11 @@ class BookingSettings(BaseSettings):
     queue_key: SecretStr = Field(
         default=SecretStr("dev-insecure-queue-key"),
         validation_alias=AliasChoices("TIKETI_QUEUE_KEY", "queue_key"),
+    )
+    # Signs tickets' QR tokens; rotating it invalidates every issued ticket's QR code.
+    ticket_key: SecretStr = Field(
+        default=SecretStr("dev-insecure-ticket-key"),
+        validation_alias=AliasChoices("TIKETI_BOOKING_TICKET_KEY", "ticket_key"),
     )
     # Seat-map snapshots are rebuilt on every version change; the TTL only bounds memory.
     snapshot_cache_seconds: int = Field(default=3600, ge=1, le=86400)

@@ -22,6 +22,7 @@ from tiketi.kernel.errors import BadRequest
 from tiketi.kernel.outbox import publish
 from tiketi.services.booking.adapters.inventory import Inventory
 from tiketi.services.booking.adapters.orm import SCHEMA, Event, Hold, Reservation
+from tiketi.services.booking.adapters.tickets import Tickets
 from tiketi.services.booking.domain.errors import (
     EventCanceled,
     EventStarted,
@@ -221,6 +222,7 @@ async def cancel_in_session(
     )
     reservation.status = ReservationStatus.CANCELED.value
     reservation.canceled_at = now
+    await Tickets(session).void(reservation_id=reservation.id, now=now)
     reservation.cancel_reason = reason
     events: list[ReservationCanceled | SeatsReleased] = [
         ReservationCanceled(
@@ -287,6 +289,14 @@ async def confirm_reservation(
         seats = await _seats_of(session, reservation)
         version = 0
         if outcome is ConfirmOutcome.CONFIRMED:
+            # Only a first confirmation issues tickets: a repeated one creates none.
+            await Tickets(session).issue(
+                reservation_id=reservation.id,
+                event_id=reservation.event_id,
+                user_id=reservation.user_id,
+                seat_ids=list(reservation.seat_ids),
+                key=booking.settings.ticket_key.get_secret_value().encode(),
+            )
             version = await Inventory(session).bump_version(reservation.event_id)
         await uow.commit()
     if outcome is ConfirmOutcome.CONFIRMED:
