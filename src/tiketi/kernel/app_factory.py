@@ -188,18 +188,42 @@ def _lifespan(
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _stop_tasks(tasks)
             for module in modules:
                 for hook in module.shutdown:
-                    await hook(runtime)
-            await realtime.stop()
+                    await _bounded(f"{module.name}.shutdown", hook(runtime))
+            await _bounded("realtime.stop", realtime.stop())
             await redis.aclose()
             await db.dispose()
             log.info("stopped", services=list(runtime.services))
 
     return lifespan
+
+
+# Shutdown must finish even when a driver swallowed a cancellation (redis-py can, mid-command):
+# each step gets a bound, and what does not stop in time is logged and left behind.
+SHUTDOWN_STEP_SECONDS = 5.0
+
+
+async def _stop_tasks(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_STEP_SECONDS)
+    for task in pending:
+        # Cancel again: a loop that swallowed the first one sees this at its next await.
+        task.cancel()
+        log.warning("worker_did_not_stop", worker=task.get_name())
+
+
+async def _bounded(name: str, step: Awaitable[None]) -> None:
+    try:
+        await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+    except TimeoutError:
+        log.warning("shutdown_step_timed_out", step=name)
+    except Exception:
+        log.warning("shutdown_step_failed", step=name, exc_info=True)
 
 
 def _serves_sockets(modules: Sequence[ServiceModule]) -> bool:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from tiketi.kernel.deps import PrincipalDep, RuntimeDep
+from tiketi.kernel.idempotency import idempotent
 from tiketi.services.booking.api.deps import BookingDeps, ServiceCallerDep
 from tiketi.services.booking.api.schemas import (
     ConfirmRead,
@@ -28,6 +29,14 @@ Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of
 AdmissionHeader = Annotated[
     str | None,
     Header(alias="X-Admission-Token", description="The waiting room's admission, when on."),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="1–255 printable ASCII characters; a repeat with the same key and body "
+        "returns the first result (with `Idempotent-Replayed: true`) for 24 hours.",
+    ),
 ]
 
 
@@ -53,18 +62,26 @@ class BookingRoutes:
         principal: PrincipalDep,
         runtime: RuntimeDep,
         admission: AdmissionHeader = None,
-    ) -> HoldRead:
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
         """Hold seats for a few minutes, all or none."""
-        hold = await holds.hold_seats(
-            booking=self.deps.booking(runtime),
-            user_id=principal.id,
-            event_id=body.event_id,
-            seat_ids=body.seat_ids,
-            grade=body.grade,
-            quantity=body.quantity,
-            admission_token=admission,
-        )
-        return HoldRead.of(hold)
+
+        async def run() -> tuple[int, HoldRead]:
+            hold = await holds.hold_seats(
+                booking=self.deps.booking(runtime),
+                user_id=principal.id,
+                event_id=body.event_id,
+                seat_ids=body.seat_ids,
+                grade=body.grade,
+                quantity=body.quantity,
+                admission_token=admission,
+            )
+            return 201, HoldRead.of(hold)
+
+        return await idempotent(
+            runtime.redis, principal_id=principal.id, scope="POST /api/v1/holds",
+            key=idempotency_key, body=body, run=run,
+        )  # fmt: skip
 
     async def delete_hold(self, id: str, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
         """Release one's hold; the seats are free at once."""
@@ -74,13 +91,24 @@ class BookingRoutes:
         return Response(status_code=204)
 
     async def create_reservation(
-        self, body: ReservationCreate, principal: PrincipalDep, runtime: RuntimeDep
-    ) -> ReservationRead:
+        self,
+        body: ReservationCreate,
+        principal: PrincipalDep,
+        runtime: RuntimeDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
         """Turn one's hold into a reservation awaiting payment (idempotent per hold)."""
-        view = await reservations.create_reservation(
-            booking=self.deps.booking(runtime), user_id=principal.id, hold_id=body.hold_id
-        )
-        return ReservationRead.of(view)
+
+        async def run() -> tuple[int, ReservationRead]:
+            view = await reservations.create_reservation(
+                booking=self.deps.booking(runtime), user_id=principal.id, hold_id=body.hold_id
+            )
+            return 201, ReservationRead.of(view)
+
+        return await idempotent(
+            runtime.redis, principal_id=principal.id, scope="POST /api/v1/reservations",
+            key=idempotency_key, body=body, run=run,
+        )  # fmt: skip
 
     async def list_reservations(
         self, principal: PrincipalDep, runtime: RuntimeDep, limit: Limit = 20, cursor: Cursor = None
@@ -137,7 +165,7 @@ def build_router(deps: BookingDeps) -> APIRouter:
         responses=_errors(404), summary="Seat map",
     )  # fmt: skip
     router.add_api_route(
-        "/holds", routes.create_hold, methods=["POST"], status_code=201,
+        "/holds", routes.create_hold, methods=["POST"], status_code=201, response_model=HoldRead,
         responses=_errors(401, 403, 404, 409, 422), summary="Hold seats",
     )  # fmt: skip
     router.add_api_route(
@@ -146,7 +174,8 @@ def build_router(deps: BookingDeps) -> APIRouter:
     )  # fmt: skip
     router.add_api_route(
         "/reservations", routes.create_reservation, methods=["POST"], status_code=201,
-        responses=_errors(401, 404, 409, 410), summary="Reserve a hold",
+        response_model=ReservationRead, responses=_errors(401, 404, 409, 410, 422),
+        summary="Reserve a hold",
     )  # fmt: skip
     router.add_api_route(
         "/reservations", routes.list_reservations, methods=["GET"],
