@@ -14,8 +14,9 @@ from redis.asyncio import Redis
 from tiketi.kernel.db import Database, UnitOfWork
 from tiketi.kernel.redis import create_redis
 from tiketi.kernel.settings import PlatformSettings
+from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
-from tiketi.services.catalog.adapters.cache import CatalogCache, RedisAvailability, SingleFlight
+from tiketi.services.catalog.adapters.cache import CatalogCache, RedisAvailability
 from tiketi.services.catalog.domain.events import EventSpec, Grade, QueuePolicy
 from tiketi.services.catalog.domain.layout import RowDraft, SectionDraft
 from tiketi.services.catalog.service import events as event_cases

@@ -10,8 +10,9 @@ from sqlalchemy import text
 
 from tests.integration.catalog.conftest import UowFactory, layout, make_event
 from tiketi.kernel.db import Database
+from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
-from tiketi.services.catalog.adapters.cache import CatalogCache, SingleFlight
+from tiketi.services.catalog.adapters.cache import CatalogCache
 from tiketi.services.catalog.service import events, venues
 from tiketi.services.catalog.service.common import utcnow
 

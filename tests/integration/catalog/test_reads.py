@@ -13,8 +13,9 @@ from sqlalchemy import event as sa_event
 from tests.integration.catalog.conftest import UowFactory, make_event, make_venue
 from tiketi.kernel.db import Database
 from tiketi.kernel.redis import create_redis
+from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
-from tiketi.services.catalog.adapters.cache import CatalogCache, RedisAvailability, SingleFlight
+from tiketi.services.catalog.adapters.cache import CatalogCache, RedisAvailability
 from tiketi.services.catalog.service import events as writes
 from tiketi.services.catalog.service import reads
 from tiketi.services.catalog.service.common import utcnow

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tiketi.services.catalog.adapters.cache import SingleFlight
+from tiketi.kernel.singleflight import SingleFlight
 
 
 async def test_concurrent_callers_share_one_call() -> None:

@@ -9,10 +9,9 @@ Redis write costs a rebuild, never a wrong map for longer than the TTL.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import TypeVar
 
 import structlog
 from redis.asyncio import Redis
@@ -33,31 +32,6 @@ local wanted = tonumber(ARGV[1])
 if wanted > current then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return wanted end
 return current
 """
-
-
-class SingleFlight:
-    """Concurrent callers with one key share one call: a thousand viewers of a cold seat map
-    cost one rebuild, not a thousand."""
-
-    def __init__(self) -> None:
-        self._calls: dict[str, asyncio.Task[Any]] = {}
-
-    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        """The result of `call`, or of the identical call already in flight."""
-        task = self._calls.get(key)
-        if task is None:
-            task = asyncio.ensure_future(call())
-            self._calls[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
-        # Shielded: a viewer that goes away must not cancel the rebuild the others wait for.
-        result: T = await asyncio.shield(task)
-        return result
-
-    def _forget(self, key: str, task: asyncio.Task[Any]) -> None:
-        if self._calls.get(key) is task:
-            del self._calls[key]
-        if not task.cancelled():
-            task.exception()
 
 
 class SeatMapCache:

@@ -10,8 +10,9 @@ from fastapi import Depends
 from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.deps import require_role
 from tiketi.kernel.runtime import Runtime
+from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
-from tiketi.services.booking.adapters.cache import SeatMapCache, SingleFlight
+from tiketi.services.booking.adapters.cache import SeatMapCache
 from tiketi.services.booking.domain.ports import NoSeatChanges, SeatChangeSink
 from tiketi.services.booking.service.common import Booking
 from tiketi.services.booking.settings import BookingSettings

@@ -12,7 +12,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiketi.kernel.db import UnitOfWork
-from tiketi.services.booking.adapters.cache import SeatMapCache, SingleFlight
+from tiketi.kernel.singleflight import SingleFlight
+from tiketi.services.booking.adapters.cache import SeatMapCache
 from tiketi.services.booking.adapters.inventory import Inventory
 from tiketi.services.booking.domain.ports import NoSeatChanges, SeatChangeSink
 from tiketi.services.booking.settings import BookingSettings

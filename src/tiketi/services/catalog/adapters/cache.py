@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import structlog
@@ -44,31 +44,6 @@ def _list_key(params: str) -> str:
 
 def _venue_key(venue_id: uuid.UUID) -> str:
     return f"{_PREFIX}venue:{venue_id}"
-
-
-class SingleFlight:
-    """Concurrent callers with one key share one call: a thousand readers of a cold event
-    cost one database load, not a thousand."""
-
-    def __init__(self) -> None:
-        self._calls: dict[str, asyncio.Task[Any]] = {}
-
-    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        """The result of `call`, or of the identical call already in flight."""
-        task = self._calls.get(key)
-        if task is None:
-            task = asyncio.ensure_future(call())
-            self._calls[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
-        # Shielded: a client that goes away must not cancel the load the others wait for.
-        result: T = await asyncio.shield(task)
-        return result
-
-    def _forget(self, key: str, task: asyncio.Task[Any]) -> None:
-        if self._calls.get(key) is task:
-            del self._calls[key]
-        if not task.cancelled():
-            task.exception()  # retrieved, so an unawaited failure is not logged as lost
 
 
 class Cached:

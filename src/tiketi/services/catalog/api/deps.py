@@ -12,8 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.deps import get_runtime, require_role
 from tiketi.kernel.runtime import Runtime
+from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
-from tiketi.services.catalog.adapters.cache import CatalogCache, RedisAvailability, SingleFlight
+from tiketi.services.catalog.adapters.cache import CatalogCache, RedisAvailability
 from tiketi.services.catalog.adapters.storage import MediaStorage
 from tiketi.services.catalog.domain.sales import AvailabilitySource
 from tiketi.services.catalog.settings import CatalogSettings

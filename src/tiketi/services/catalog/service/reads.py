@@ -16,8 +16,9 @@ from typing import Any
 
 from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.errors import Unauthorized
+from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
-from tiketi.services.catalog.adapters.cache import CatalogCache, SingleFlight
+from tiketi.services.catalog.adapters.cache import CatalogCache
 from tiketi.services.catalog.adapters.events import EventFilters, EventRepository
 from tiketi.services.catalog.domain.errors import EventNotFound
 from tiketi.services.catalog.domain.events import STATUSES, EventStatus, can_see

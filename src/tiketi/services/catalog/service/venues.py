@@ -10,8 +10,9 @@ from collections.abc import Sequence
 import structlog
 
 from tiketi.kernel.db import UnitOfWork
+from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
-from tiketi.services.catalog.adapters.cache import CatalogCache, SingleFlight
+from tiketi.services.catalog.adapters.cache import CatalogCache
 from tiketi.services.catalog.adapters.venues import VenueRepository
 from tiketi.services.catalog.domain.errors import VenueNotFound
 from tiketi.services.catalog.domain.layout import SectionDraft, assign_seat_ids, plan_venue
