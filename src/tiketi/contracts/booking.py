@@ -12,51 +12,44 @@ from typing import ClassVar, Literal
 from tiketi.contracts.events import IntegrationEvent, register
 
 
+class ReservationFact(IntegrationEvent):
+    """What every reservation event says: whose, which event, which seats, how much."""
+
+    reservation_id: str
+    event_id: str
+    user_id: str
+    seat_ids: list[int]
+    amount: int
+    currency: Literal["KRW"] = "KRW"
+
+
 @register
-class ReservationCreated(IntegrationEvent):
+class ReservationCreated(ReservationFact):
     """A hold became a reservation waiting for payment until `expires_at`."""
 
     event_type: ClassVar[str] = "ReservationCreated"
     version: ClassVar[int] = 1
 
-    reservation_id: str
-    event_id: str
-    user_id: str
-    seat_ids: list[int]
-    amount: int
-    currency: Literal["KRW"] = "KRW"
     expires_at: datetime
 
 
 @register
-class ReservationConfirmed(IntegrationEvent):
+class ReservationConfirmed(ReservationFact):
     """A reservation was paid: its seats are sold."""
 
     event_type: ClassVar[str] = "ReservationConfirmed"
     version: ClassVar[int] = 1
 
-    reservation_id: str
-    event_id: str
-    user_id: str
-    seat_ids: list[int]
-    amount: int
-    currency: Literal["KRW"] = "KRW"
     payment_key: str
 
 
 @register
-class ReservationCanceled(IntegrationEvent):
+class ReservationCanceled(ReservationFact):
     """A reservation was canceled; when `refund` is true the payment service refunds it."""
 
     event_type: ClassVar[str] = "ReservationCanceled"
     version: ClassVar[int] = 1
 
-    reservation_id: str
-    event_id: str
-    user_id: str
-    seat_ids: list[int]
-    amount: int
-    currency: Literal["KRW"] = "KRW"
     refund: bool
     # "customer" (the fan canceled), "event_canceled" (the organizer canceled the event).
     reason: str

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
+from tests.api.gateway.support import RunningServer, serve
 from tests.conftest import start_client
 from tiketi.kernel.app_factory import create_app
 from tiketi.kernel.db import Database
@@ -51,3 +52,21 @@ async def db(settings: PlatformSettings) -> AsyncIterator[Database]:
     database = Database(settings.database_url, pool_size=2)
     yield database
     await database.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
+    """Auth and booking under a real uvicorn on a random port (sockets, racing clients)."""
+    app = create_app(
+        migrated,
+        [
+            auth_module.build(migrated, FAST_AUTH),
+            booking_module.build(migrated, booking_settings()),
+        ],
+        edge=False,
+    )
+    running = serve(app)
+    try:
+        yield running
+    finally:
+        running.stop()

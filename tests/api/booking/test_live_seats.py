@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 import socketio
 
-from tests.api.booking.conftest import FAST_AUTH, booking_settings
 from tests.api.booking.support import install, published_event, seat_ids, sign_up
-from tests.api.gateway.support import RunningServer, serve
-from tiketi.kernel.app_factory import create_app
+from tests.api.gateway.support import RunningServer
 from tiketi.kernel.db import Database
-from tiketi.kernel.settings import PlatformSettings
-from tiketi.services.auth import module as auth_module
-from tiketi.services.booking import module as booking_module
-
-
-@pytest.fixture(scope="module")
-def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
-    app = create_app(
-        migrated,
-        [
-            auth_module.build(migrated, FAST_AUTH),
-            booking_module.build(migrated, booking_settings()),
-        ],
-        edge=False,
-    )
-    running = serve(app)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 async def test_watcher_sees_a_hold_and_its_release(server: RunningServer, db: Database) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from PIL import Image
 from sqlalchemy import text
 
@@ -23,13 +21,9 @@ from tests.api.booking.support import (
     seat_ids,
     sign_up,
 )
-from tests.api.gateway.support import RunningServer, serve
-from tiketi.kernel.app_factory import create_app
+from tests.api.gateway.support import RunningServer
 from tiketi.kernel.db import Database
-from tiketi.kernel.settings import PlatformSettings
-from tiketi.services.auth import module as auth_module
 from tiketi.services.auth.commands import create_admin
-from tiketi.services.booking import module as booking_module
 from tiketi.services.booking.domain import qr
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -242,23 +236,6 @@ async def test_canceled_reservation_voids_its_tickets(api: httpx.AsyncClient, db
     png = await api.get(f"/api/v1/tickets/{tickets[0]['id']}/qr.png", headers=fan.headers)
     assert png.status_code == 409
     assert error_code(png) == "TICKET_VOID"
-
-
-@pytest.fixture(scope="module")
-def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
-    app = create_app(
-        migrated,
-        [
-            auth_module.build(migrated, FAST_AUTH),
-            booking_module.build(migrated, booking_settings()),
-        ],
-        edge=False,
-    )
-    running = serve(app)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 async def test_twenty_concurrent_scans_admit_once(server: RunningServer, db: Database) -> None:
