@@ -1,12 +1,19 @@
 """Waiting-room admission tokens: issued by the queue service, verified locally by booking.
 
 An HS256 JWT signed with the shared queue key (`TIKETI_QUEUE_KEY`), bound to one user and one
-event: claims `sub` (user id), `evt` (event id), `exp`, `typ` = "admission".
+event: claims `sub` (user id), `evt` (event id), `jti` (the fan's ticket number in that event's
+queue), `exp`, `typ` = "admission".
+
+A signature alone cannot say the admission is still current: a fan who left the queue, bought
+their tickets or let their hold expire gives the admission back, and a replayed token must then
+be refused. The queue keeps the current admissions of an event in one Redis hash (user id →
+jti) named by `admitted_key`; booking checks the token's jti against it (one HGET).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import jwt
 
@@ -18,14 +25,31 @@ class AdmissionInvalid(Exception):
     """The token is missing, forged, expired, or for another user or event."""
 
 
+def queue_tag(event_id: str) -> str:
+    """The Redis Cluster hash tag every waiting-room key of one event shares."""
+    return "{evt:" + event_id + "}"
+
+
+def admitted_key(event_id: str) -> str:
+    """The Redis hash of the event's current admissions: user id → jti."""
+    return queue_tag(event_id) + ":admitted"
+
+
 def issue_admission_token(
-    *, key: str, user_id: str, event_id: str, ttl: timedelta, now: datetime | None = None
+    *,
+    key: str,
+    user_id: str,
+    event_id: str,
+    ttl: timedelta,
+    jti: str = "0",
+    now: datetime | None = None,
 ) -> str:
     """A signed admission for one user to one event, valid for `ttl`."""
     issued = now or datetime.now(UTC)
     claims = {
         "sub": user_id,
         "evt": event_id,
+        "jti": jti,
         "typ": ADMISSION_TYP,
         "iat": int(issued.timestamp()),
         "exp": int((issued + ttl).timestamp()),
@@ -33,10 +57,17 @@ def issue_admission_token(
     return jwt.encode(claims, key, algorithm=_ALGORITHM)
 
 
+class Admission(NamedTuple):
+    """A verified admission: its jti (to check it is still current) and when it expires."""
+
+    jti: str
+    expires_at: datetime
+
+
 def verify_admission_token(
     token: str | None, *, key: str, user_id: str, event_id: str, leeway: int = 0
-) -> datetime:
-    """When the admission expires; raises AdmissionInvalid unless it admits this user here."""
+) -> Admission:
+    """The admission, if the token admits this user here; raises AdmissionInvalid otherwise."""
     if not token:
         raise AdmissionInvalid("no admission token")
     try:
@@ -53,4 +84,4 @@ def verify_admission_token(
         raise AdmissionInvalid("not an admission token")
     if str(claims.get("sub")) != user_id or str(claims.get("evt")) != event_id:
         raise AdmissionInvalid("the admission is for another user or event")
-    return datetime.fromtimestamp(int(claims["exp"]), UTC)
+    return Admission(str(claims.get("jti", "")), datetime.fromtimestamp(int(claims["exp"]), UTC))

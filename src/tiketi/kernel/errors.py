@@ -247,8 +247,21 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Lock timeout, deadlock, serialization failure: contention that a retry clears.
+_CONTENTION_STATES = {"55P03", "40P01", "40001"}
+
+
+def is_contention_error(exc: BaseException) -> bool:
+    """A database error that means "busy right now", not "broken"."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, DBAPIError) and getattr(orig, "sqlstate", None) in _CONTENTION_STATES
+
+
 def unexpected_error_response(exc: BaseException, path: str) -> JSONResponse:
-    """503 when a dependency went away, else a bare 500; the trace goes to the log only."""
+    """503 when a dependency went away or is busy, else a bare 500; the trace is logged only."""
+    if is_contention_error(exc):
+        log.warning("contention", error=str(getattr(exc, "orig", exc)), path=path)
+        return error_response(503, Busy.code, Busy.message, headers={"Retry-After": "1"})
     if is_dependency_error(exc):
         log.warning("dependency_unavailable", error=type(exc).__name__, path=path)
         return error_response(503, DependencyUnavailable.code, DependencyUnavailable.message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from redis.asyncio import Redis
 
 from tests.api.booking.conftest import QUEUE_KEY
 from tests.api.booking.support import (
@@ -15,8 +16,9 @@ from tests.api.booking.support import (
     seat_ids,
     sign_up,
 )
-from tiketi.contracts.admission import issue_admission_token
+from tiketi.contracts.admission import admitted_key, issue_admission_token
 from tiketi.kernel.db import Database
+from tiketi.kernel.settings import PlatformSettings
 
 
 async def _hold(
@@ -107,7 +109,9 @@ async def test_sale_window_and_unknown_event(api: httpx.AsyncClient, db: Databas
     ).status_code == 401
 
 
-async def test_queue_needs_admission(api: httpx.AsyncClient, db: Database) -> None:
+async def test_queue_needs_admission(
+    api: httpx.AsyncClient, db: Database, settings: PlatformSettings
+) -> None:
     event = published_event(queue=True)
     await install(db, event)
     fan, other = await sign_up(api), await sign_up(api)
@@ -115,19 +119,32 @@ async def test_queue_needs_admission(api: httpx.AsyncClient, db: Database) -> No
     response = await api.post("/api/v1/holds", json=body, headers=fan.headers)
     assert response.status_code == 403 and error_code(response) == "ADMISSION_REQUIRED"
     theirs = issue_admission_token(
-        key=QUEUE_KEY, user_id=other.id, event_id=event.event_id, ttl=timedelta(minutes=5)
+        key=QUEUE_KEY, user_id=other.id, event_id=event.event_id, ttl=timedelta(minutes=5), jti="1"
     )
     response = await api.post(
         "/api/v1/holds", json=body, headers={**fan.headers, "X-Admission-Token": theirs}
     )
     assert response.status_code == 403
     mine = issue_admission_token(
-        key=QUEUE_KEY, user_id=fan.id, event_id=event.event_id, ttl=timedelta(minutes=5)
+        key=QUEUE_KEY, user_id=fan.id, event_id=event.event_id, ttl=timedelta(minutes=5), jti="2"
     )
-    response = await api.post(
-        "/api/v1/holds", json=body, headers={**fan.headers, "X-Admission-Token": mine}
-    )
-    assert response.status_code == 201, response.text
+    with_mine = {**fan.headers, "X-Admission-Token": mine}
+    # Signed but not (or no longer) in the waiting room's ledger: refused.
+    response = await api.post("/api/v1/holds", json=body, headers=with_mine)
+    assert response.status_code == 403 and error_code(response) == "ADMISSION_REQUIRED"
+    assert settings.redis_url
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await redis.hset(admitted_key(event.event_id), fan.id, "2")
+        response = await api.post("/api/v1/holds", json=body, headers=with_mine)
+        assert response.status_code == 201, response.text
+        # The fan left and joined again: the old token (jti 2) is a replay now.
+        await redis.hset(admitted_key(event.event_id), fan.id, "7")
+        again = {"event_id": event.event_id, "seat_ids": seat_ids(event)[1:2]}
+        response = await api.post("/api/v1/holds", json=again, headers=with_mine)
+        assert response.status_code == 403 and error_code(response) == "ADMISSION_REQUIRED"
+    finally:
+        await redis.aclose()
 
 
 async def test_release_and_reservation_flow(api: httpx.AsyncClient, db: Database) -> None:

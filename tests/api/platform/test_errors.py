@@ -175,3 +175,9 @@ async def test_edge_limit_and_cors(base_settings: PlatformSettings) -> None:
     finally:
         await client.aclose()
         await ctx.__aexit__(None, None, None)  # type: ignore[attr-defined]
+
+
+async def test_lock_contention_is_503_busy_with_retry_after(probe: httpx.AsyncClient) -> None:
+    response = await probe.get("/api/v1/probe/contention")
+    assert_error(response, 503, "BUSY")
+    assert response.headers["Retry-After"] == "1"

@@ -24,9 +24,12 @@ def test_order_ids_are_toss_order_ids_and_unique() -> None:
 
 
 def test_admission_token_round_trip() -> None:
-    token = issue_admission_token(key=KEY, user_id="u1", event_id="e1", ttl=timedelta(minutes=5))
-    expires = verify_admission_token(token, key=KEY, user_id="u1", event_id="e1")
-    assert expires > datetime.now(UTC)
+    token = issue_admission_token(
+        key=KEY, user_id="u1", event_id="e1", ttl=timedelta(minutes=5), jti="42"
+    )
+    admission = verify_admission_token(token, key=KEY, user_id="u1", event_id="e1")
+    assert admission.expires_at > datetime.now(UTC)
+    assert admission.jti == "42"
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings, refuse_default_secrets
 from tiketi.kernel.streams import Subscription, raise_if_cancelled
 from tiketi.services.booking.adapters.orm import SCHEMA
+from tiketi.services.booking.adapters.pressure import PressureReporter
 from tiketi.services.booking.adapters.realtime import RealtimeSeatSink
 from tiketi.services.booking.api.deps import BookingDeps
 from tiketi.services.booking.api.routes import build_router
@@ -46,6 +47,17 @@ def _sweeper(deps: BookingDeps) -> Worker:
     return sweep
 
 
+def _pressure_reporter(deps: BookingDeps) -> Worker:
+    async def report(runtime: Runtime) -> None:
+        """Tell the waiting room's admitter how this process's holds are doing, every second."""
+        reporter = PressureReporter(runtime.redis, deps.booking(runtime).pressure)
+        while True:
+            await reporter.publish()
+            await asyncio.sleep(deps.settings.pressure_report_seconds)
+
+    return report
+
+
 def build(
     platform: PlatformSettings,
     settings: BookingSettings | None = None,
@@ -73,7 +85,7 @@ def build(
         migrations=MIGRATIONS,
         outbox=True,
         startup=[start],
-        workers=[_sweeper(deps)],
+        workers=[_sweeper(deps), _pressure_reporter(deps)],
         subscriptions=[booking_subscription(deps)],
         exports={"booking": lambda: deps},
         sockets=socket_setup(live),

@@ -19,6 +19,8 @@ class BookingSettings(BaseSettings):
     # How often expired holds are released in bulk and announced (correctness never waits on it).
     sweep_seconds: float = Field(default=5.0, gt=0, le=600)
     sweep_batch: int = Field(default=5000, ge=1, le=100000)
+    # How often this process tells the waiting room how its holds are doing (contracts/pressure).
+    pressure_report_seconds: float = Field(default=1.0, gt=0, le=60)
     # A lost race on best-available is retried this many times before 409.
     best_available_attempts: int = Field(default=3, ge=1, le=10)
     # Shared with the queue service, which signs admission tokens with it.

@@ -46,6 +46,7 @@ _LIVE_COUNT = text(
     f"""SELECT count(*) FROM {SCHEMA}.seats WHERE event_id = :event_id AND user_id = :user_id
     AND (status = 'sold' OR (status = 'held' AND hold_expires_at > now()))"""  # noqa: S608
 )
+VERSION_LOCK_TIMEOUT_MS = 5000
 _BUMP = text(
     f"UPDATE {SCHEMA}.events SET version = version + 1 WHERE id = :event_id RETURNING version"  # noqa: S608
 )
@@ -308,6 +309,10 @@ class Inventory:
 
     async def bump_version(self, event_id: uuid.UUID) -> int:
         """The event's next seat-map version (last statement before commit: row lock)."""
+        # Every change of the event's map queues on this row for the length of a commit; a hold
+        # that already has its seats waits its turn here instead of failing on the short
+        # timeout meant for seats another fan is taking.
+        await self.set_lock_timeout(VERSION_LOCK_TIMEOUT_MS)
         version = await self.session.scalar(_BUMP, {"event_id": event_id})
         return int(version or 0)
 

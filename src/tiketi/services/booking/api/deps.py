@@ -12,6 +12,7 @@ from tiketi.kernel.deps import require_role
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
+from tiketi.services.booking.adapters.admissions import AdmissionLedger
 from tiketi.services.booking.adapters.cache import SeatMapCache
 from tiketi.services.booking.domain.ports import NoSeatChanges, SeatChangeSink
 from tiketi.services.booking.service.common import Booking
@@ -36,6 +37,7 @@ class BookingDeps:
                 cache=SeatMapCache(runtime.redis, ttl=self.settings.snapshot_cache_seconds),
                 sink=self.sink,
                 flights=self.flights,
+                admissions=AdmissionLedger(runtime.redis),
             )
         return self._booking
 

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.singleflight import SingleFlight
+from tiketi.services.booking.adapters.admissions import AdmissionLedger
 from tiketi.services.booking.adapters.cache import SeatMapCache
 from tiketi.services.booking.adapters.inventory import Inventory
 from tiketi.services.booking.domain.ports import NoSeatChanges, SeatChangeSink
+from tiketi.services.booking.domain.pressure import PressureWindow
 from tiketi.services.booking.settings import BookingSettings
 
 log = structlog.get_logger("tiketi.booking")
@@ -36,6 +38,10 @@ class Booking:
     sink: SeatChangeSink = field(default_factory=NoSeatChanges)
     flights: SingleFlight = field(default_factory=SingleFlight)
     refresher: AvailabilityRefresher | None = None
+    # The waiting room's current admissions (None: signatures alone decide, as in unit tests).
+    admissions: AdmissionLedger | None = None
+    # Recent hold outcomes, reported to the waiting room's admission control loop.
+    pressure: PressureWindow = field(default_factory=PressureWindow)
 
     async def announce(self, event_id: uuid.UUID, version: int, changes: dict[int, str]) -> None:
         """After a commit: a new map version, live deltas, fresh availability counts."""

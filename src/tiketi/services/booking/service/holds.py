@@ -76,11 +76,24 @@ async def hold_seats(
         )
     except DomainError as exc:
         metrics.HOLD_FAILED.labels(exc.code).inc()
+        _observe(booking, started, failed=exc.status >= 500)
         raise
-    finally:
-        metrics.HOLD_LATENCY.observe(time.perf_counter() - started)
+    except BaseException:
+        _observe(booking, started, failed=True)
+        raise
+    _observe(booking, started, failed=False)
     metrics.HOLD_SUCCEEDED.labels(mode).inc()
     return hold
+
+
+def _observe(booking: Booking, started: float, *, failed: bool) -> None:
+    """Latency for /metrics and the waiting room's control loop. A refusal because of the fan
+    (seat taken, ticket limit, no admission) is no failure of booking's; busy or broken is."""
+    finished = time.perf_counter()
+    metrics.HOLD_LATENCY.observe(finished - started)
+    booking.pressure.record(
+        at=time.monotonic(), latency_ms=(finished - started) * 1000, failed=failed
+    )
 
 
 async def _hold(
@@ -133,7 +146,7 @@ async def _attempt(
             raise EventNotFound()
         now = utcnow()
         SaleWindow(event.status, event.sale_opens_at, event.sale_closes_at).check(now)
-        _check_admission(booking, event, user_id, admission_token)
+        await _check_admission(booking, event, user_id, admission_token)
         inventory = Inventory(session)
         count = len(wanted) if wanted is not None else quantity
         if count > event.max_tickets_per_user:
@@ -170,11 +183,13 @@ async def _attempt(
     return HoldView(str(hold_id), str(event_id), seats, amount, expires_at)
 
 
-def _check_admission(booking: Booking, event: Event, user_id: uuid.UUID, token: str | None) -> None:
+async def _check_admission(
+    booking: Booking, event: Event, user_id: uuid.UUID, token: str | None
+) -> None:
     if not event.queue_enabled:
         return
     try:
-        verify_admission_token(
+        admission = verify_admission_token(
             token,
             key=booking.settings.queue_key.get_secret_value(),
             user_id=str(user_id),
@@ -182,6 +197,12 @@ def _check_admission(booking: Booking, event: Event, user_id: uuid.UUID, token: 
         )
     except AdmissionInvalid as exc:
         raise AdmissionRequired(details={"reason": str(exc)}) from None
+    # A signature cannot be taken back: the waiting room's ledger says whether this admission
+    # is still the fan's current one (not given back by leaving, buying or an expired hold).
+    if booking.admissions is not None and not await booking.admissions.is_current(
+        event_id=str(event.id), user_id=str(user_id), jti=admission.jti
+    ):
+        raise AdmissionRequired(details={"reason": "the admission was given back or replaced"})
 
 
 async def _choose(
