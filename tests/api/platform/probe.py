@@ -21,6 +21,15 @@ class Echo(BaseModel):
     size: int
 
 
+async def contention(runtime: RuntimeDep) -> dict[str, int]:
+    """Really wait on a lock another transaction holds, with a tiny lock timeout."""
+    async with runtime.db.engine.connect() as holder, runtime.db.engine.connect() as waiter:
+        await holder.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+        await waiter.execute(text("SET LOCAL lock_timeout = '10ms'"))
+        await waiter.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+    return {"value": 0}
+
+
 def build_probe() -> ServiceModule:
     router = APIRouter(prefix="/api/v1/probe")
 
@@ -54,14 +63,7 @@ def build_probe() -> ServiceModule:
             value = (await conn.execute(text("SELECT 41 + 1"))).scalar_one()
         return {"value": int(value)}
 
-    @router.get("/contention")
-    async def contention(runtime: RuntimeDep) -> dict[str, int]:
-        # Really wait on a row lock another transaction holds, with a tiny lock timeout.
-        async with runtime.db.engine.connect() as holder, runtime.db.engine.connect() as waiter:
-            await holder.execute(text("SELECT pg_advisory_xact_lock(4242)"))
-            await waiter.execute(text("SET LOCAL lock_timeout = '10ms'"))
-            await waiter.execute(text("SELECT pg_advisory_xact_lock(4242)"))
-        return {"value": 0}
+    router.add_api_route("/contention", contention)
 
     @router.get("/redis")
     async def redis(runtime: RuntimeDep) -> dict[str, int]:
