@@ -43,6 +43,9 @@ class Served:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tiketi.cli", "serve", *self.args],
                 env=self.env,
+                # Whatever the process writes relative to its directory (./var: embedded data,
+                # development mail) stays with the test's own files.
+                cwd=self.log.parent,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

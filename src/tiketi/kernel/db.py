@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+import asyncpg
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -46,6 +49,54 @@ def async_url(url: str) -> str:
     raise ValueError("TIKETI_DATABASE_URL must be a postgresql:// URL")
 
 
+class _Connector:
+    """asyncpg.connect for the engine, never abandoned half-way.
+
+    Cancelling a task while asyncpg opens a TCP connection (shutdown cancelling a background
+    worker at its first checkout, a disconnecting client cancelling its request) makes asyncio
+    close the half-open socket, and asyncpg's SSL-negotiation protocol (TLSUpgradeProto) then
+    sets an exception on a future nobody awaits any more: "Future exception was never retrieved
+    ... unexpected connection_lost() call". So the attempt runs in a task of its own that the
+    caller's cancellation does not reach; if the caller gave up, the connection is closed as
+    soon as it is made, and dispose() waits for those closes.
+    """
+
+    def __init__(self, close_timeout: float) -> None:
+        self._close_timeout = close_timeout
+        self._orphans: set[asyncio.Future[Any]] = set()
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        attempt = asyncio.ensure_future(asyncpg.connect(*args, **kwargs))
+        try:
+            return await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            self._track(attempt, self._close_orphan)
+            raise
+
+    def _track(
+        self, task: asyncio.Future[Any], done: Callable[[asyncio.Future[Any]], object]
+    ) -> None:
+        self._orphans.add(task)
+        task.add_done_callback(done)
+
+    def _close_orphan(self, attempt: asyncio.Future[Any]) -> None:
+        self._forget(attempt)
+        if attempt.cancelled() or attempt.exception() is not None:
+            return  # no connection was made (exception() marks the error as seen)
+        closing = asyncio.ensure_future(attempt.result().close(timeout=self._close_timeout))
+        self._track(closing, self._forget)
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._orphans.discard(task)
+        if not task.cancelled():
+            task.exception()  # a failed close of a connection nobody wanted is not news
+
+    async def drain(self) -> None:
+        """Wait until connections whose callers gave up are made and closed (or failed)."""
+        while self._orphans:
+            await asyncio.wait(set(self._orphans))
+
+
 class Database:
     """The process's engine and session factory."""
 
@@ -58,6 +109,7 @@ class Database:
         timeout: float = 5.0,
     ) -> None:
         self.url = async_url(url)
+        self._connector = _Connector(close_timeout=timeout)
         self.engine: AsyncEngine = create_async_engine(
             self.url,
             pool_size=pool_size,
@@ -67,7 +119,11 @@ class Database:
             # service recovers by itself after PostgreSQL restarts.
             pool_pre_ping=True,
             pool_recycle=1800,
-            connect_args={"timeout": timeout, "command_timeout": 30},
+            connect_args={
+                "timeout": timeout,
+                "command_timeout": 30,
+                "async_creator_fn": self._connector,
+            },
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -77,7 +133,9 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and those still being made for callers who left."""
+        # Bounded: asyncpg gives up connecting after `timeout`, and closing after as long.
+        await self._connector.drain()
         await self.engine.dispose()
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tiketi.contracts.catalog import EventPublished
 from tiketi.services.booking.adapters.orm import SCHEMA
 from tiketi.services.booking.domain.models import SeatView
-from tiketi.services.booking.domain.seating import Place
+from tiketi.services.booking.domain.seating import FreeRun, Place
 
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
 # A seat is free when available, or held by a hold that has run out (expiry is lazy).
@@ -54,6 +54,29 @@ _GRADE_PLACES = (
     f"SELECT seat_id, section_index, row_index, seat_index, {FREE} AS free "  # noqa: S608
     f"FROM {SCHEMA}.seats WHERE event_id = $1 AND grade = $2"
 )
+# Best-available reads only the rows that decide it (domain/seating.py `rows_to_read`), not a
+# whole grade. Step 1: the grade's runs of free seats. Along a run, a seat's index minus its
+# rank among its row's free seats is constant ("gaps and islands"), so grouping by it finds the
+# runs; they come back best first by `run_rank`, at most $3 of them, with the grade's free count.
+_BEST_RUNS = (
+    "WITH free AS (SELECT section_index, row_index, seat_index - row_number() OVER ("  # noqa: S608
+    "PARTITION BY section_index, row_index ORDER BY seat_index) AS island "
+    f"FROM {SCHEMA}.seats WHERE event_id = $1 AND grade = $2 AND {FREE}), "
+    "runs AS (SELECT section_index, row_index, count(*) AS length FROM free "
+    "GROUP BY section_index, row_index, island) "
+    "SELECT section_index, row_index, length, sum(length) OVER () AS available FROM runs "
+    "ORDER BY length < $3, CASE WHEN length >= $3 THEN (length = $3 + 1)::int ELSE -length END, "
+    "section_index, row_index LIMIT $3"
+)
+# Step 2: every seat of the grade in those rows, free or not (the orphan rule and the middle
+# of a row look at the whole row), one index lookup per row.
+_ROW_PLACES = (
+    f"SELECT s.seat_id, s.section_index, s.row_index, s.seat_index, {FREE} AS free "  # noqa: S608
+    "FROM unnest($3::int[], $4::int[]) AS r(section_index, row_index) "
+    f"JOIN {SCHEMA}.seats s ON s.event_id = $1 AND s.grade = $2 "
+    "AND s.section_index = r.section_index AND s.row_index = r.row_index"
+)
+_HAS_GRADE = f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.seats WHERE event_id = $1 AND grade = $2)"  # noqa: S608
 _SNAPSHOT = (
     "SELECT seat_id, section, row, number, grade, price, status, hold_expires_at "  # noqa: S608
     f"FROM {SCHEMA}.seats WHERE event_id = $1 "
@@ -197,6 +220,28 @@ class Inventory:
         """Every seat of one grade with whether it is free now (for best-available)."""
         rows = await (await self._driver()).fetch(_GRADE_PLACES, event_id, grade)
         return [Place(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    async def best_runs(
+        self, *, event_id: uuid.UUID, grade: str, quantity: int
+    ) -> tuple[list[FreeRun], int]:
+        """The grade's first `quantity` runs of free seats by `run_rank`, and its free seats."""
+        rows = await (await self._driver()).fetch(_BEST_RUNS, event_id, grade, quantity)
+        available = int(rows[0]["available"]) if rows else 0
+        return [FreeRun(r[0], r[1], int(r[2])) for r in rows], available
+
+    async def row_places(
+        self, *, event_id: uuid.UUID, grade: str, rows: list[tuple[int, int]]
+    ) -> list[Place]:
+        """Every seat of the grade in the given (section_index, row_index) rows."""
+        sections, row_indexes = [r[0] for r in rows], [r[1] for r in rows]
+        records = await (await self._driver()).fetch(
+            _ROW_PLACES, event_id, grade, sections, row_indexes
+        )
+        return [Place(r[0], r[1], r[2], r[3], bool(r[4])) for r in records]
+
+    async def has_grade(self, *, event_id: uuid.UUID, grade: str) -> bool:
+        """Whether the event has any seat of this grade."""
+        return bool(await (await self._driver()).fetchval(_HAS_GRADE, event_id, grade))
 
     async def release_hold(self, *, event_id: uuid.UUID, hold_id: uuid.UUID) -> list[int]:
         """Free the seats this hold still has (held, not yet sold); their ids."""

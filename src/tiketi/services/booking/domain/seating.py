@@ -2,6 +2,11 @@
 
 Pure: it sees one grade's seats with a free flag and returns seat ids; the caller then takes
 them with the same conditional UPDATE an explicit hold uses (and retries if it lost a race).
+
+A grade can have 100,000 seats, so the caller does not load them all: `run_rank` orders the
+grade's runs of free seats (the database computes them), `rows_to_read` names the few rows
+whose seats decide the choice, and `best_available` over just those rows chooses exactly what
+it would choose over the whole grade.
 """
 
 from __future__ import annotations
@@ -48,6 +53,50 @@ def _runs(places: Iterable[Place]) -> list[_Run]:
         if current:
             runs.append(_Run(row, tuple(current), center))
     return runs
+
+
+@dataclass(frozen=True)
+class FreeRun:
+    """A run of free seats summed up: its row and how many seats it has."""
+
+    section_index: int
+    row_index: int
+    length: int
+
+
+def free_runs(places: Iterable[Place]) -> list[FreeRun]:
+    """Every run of free seats (consecutive seat indexes in one row), in seat order."""
+    return [FreeRun(run.row[0], run.row[1], len(run.seats)) for run in _runs(places)]
+
+
+def run_rank(
+    *, length: int, section_index: int, row_index: int, quantity: int
+) -> tuple[int, int, int, int]:
+    """How early best-available looks at a run of free seats for `quantity` (lower first).
+
+    Runs that seat the party together come first: those that strand no seat (any length but
+    exactly one more than needed, see `_window_key`), then front rows. Then runs too short, the
+    longest first, as `choose_split` takes them.
+    """
+    if length >= quantity:
+        return 0, int(length == quantity + 1), section_index, row_index
+    return 1, -length, section_index, row_index
+
+
+def rows_to_read(best_runs: Sequence[FreeRun], quantity: int) -> list[tuple[int, int]]:
+    """The rows whose seats decide best-available, given the grade's best runs by `run_rank`.
+
+    `best_runs` is the first `quantity` runs (or all, if fewer). When the first fits the party,
+    its row holds the best adjacent window: the row alone decides. Otherwise no row does, and a
+    split takes at most `quantity` runs, all among these; their rows decide. Rows, not runs,
+    because the orphan rule and the middle of the row look at the whole row.
+    """
+    if not best_runs:
+        return []
+    first = best_runs[0]
+    if first.length >= quantity:
+        return [(first.section_index, first.row_index)]
+    return list(dict.fromkeys((run.section_index, run.row_index) for run in best_runs[:quantity]))
 
 
 def _window_key(run: _Run, start: int, quantity: int) -> tuple[int, int, int, int, float]:

@@ -32,7 +32,7 @@ from tiketi.services.booking.domain.models import (
     SeatView,
     validate_seat_ids,
 )
-from tiketi.services.booking.domain.seating import best_available
+from tiketi.services.booking.domain.seating import best_available, rows_to_read
 from tiketi.services.booking.service.common import Booking, utcnow
 
 LOCK_TIMEOUT_MS = 200
@@ -208,17 +208,23 @@ async def _check_admission(
 async def _choose(
     inventory: Inventory, event_id: uuid.UUID, grade: str, quantity: int
 ) -> list[int]:
-    places = await inventory.grade_places(event_id=event_id, grade=grade)
-    if not places:
+    # Two small reads instead of the whole grade: the best runs of free seats, then the seats
+    # of the rows that decide (the same choice as over every seat, see domain/seating.py).
+    runs, available = await inventory.best_runs(event_id=event_id, grade=grade, quantity=quantity)
+    if not runs and not await inventory.has_grade(event_id=event_id, grade=grade):
         raise UnknownSeats("This event has no seats of that grade.", details={"grade": grade})
-    chosen = best_available(places, quantity)
+    chosen = None
+    if available >= quantity:
+        rows = rows_to_read(runs, quantity)
+        places = await inventory.row_places(event_id=event_id, grade=grade, rows=rows)
+        chosen = best_available(places, quantity)
     if chosen is None:
         raise SeatUnavailable(
             "Not enough seats of this grade are available.",
             details={
                 "grade": grade,
                 "quantity": quantity,
-                "available": sum(p.free for p in places),
+                "available": available,
                 "seat_ids": [],
             },
         )
