@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from tiketi.kernel import metrics
 from tiketi.kernel.db import Database
 from tiketi.kernel.errors import error_response, install_error_handlers
+from tiketi.kernel.inprocess import is_in_process
 from tiketi.kernel.middleware import RequestContextMiddleware
 from tiketi.kernel.module import OpenApiHook, ServiceModule
 from tiketi.kernel.ratelimit import TokenBucket, client_ip
@@ -26,7 +27,7 @@ from tiketi.kernel.realtime import MOUNT_PATH, Realtime, socket_endpoint
 from tiketi.kernel.redis import create_redis
 from tiketi.kernel.relay import relay_outbox
 from tiketi.kernel.runtime import Runtime
-from tiketi.kernel.settings import PlatformSettings
+from tiketi.kernel.settings import PlatformSettings, refuse_default_secrets
 from tiketi.kernel.streams import consume, raise_if_cancelled
 from tiketi.kernel.tokens import TokenVerifier, http_jwks_fetcher
 from tiketi.kernel.tracing import setup_tracing
@@ -111,7 +112,8 @@ def edge_rate_limit(
 
     # HTTPConnection, not Request: FastAPI then also fills it for WebSocket routes (upgrades).
     async def limit(request: HTTPConnection) -> None:
-        if settings.rate_limit_per_minute <= 0:
+        # Calls between modules of this process are not clients at the edge.
+        if settings.rate_limit_per_minute <= 0 or is_in_process(request.scope):
             return
         bucket = TokenBucket(
             request.app.state.runtime.redis,
@@ -162,7 +164,10 @@ def _lifespan(
         jwks_url = settings.jwks_url or f"http://127.0.0.1:{settings.port}/api/v1/auth/jwks"
         fetcher = exports.get("jwks") or http_jwks_fetcher(jwks_url)
         verifier = TokenVerifier(
-            fetcher, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            fetcher,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            service_key=settings.service_key.get_secret_value(),
         )
         runtime = Runtime(
             settings=settings,
@@ -173,6 +178,7 @@ def _lifespan(
             services=tuple(m.name for m in modules),
             uses_database=uses_database,
         )
+        runtime.asgi = app
         realtime = Realtime(runtime, serve=_serves_sockets(modules))
         runtime.realtime_layer = realtime
         for module in modules:
@@ -246,6 +252,9 @@ def create_app(
     settings: PlatformSettings, modules: Sequence[ServiceModule], *, edge: bool = True
 ) -> FastAPI:
     """An app serving `modules`; `edge` adds what the gateway owns (CORS, per-IP limits)."""
+    if any(m.uses_database for m in modules):
+        # Every service but the split gateway verifies (or mints) service tokens.
+        refuse_default_secrets(settings, {"TIKETI_SERVICE_KEY": settings.service_key})
     assemble = next((m.openapi for m in modules if m.openapi is not None), None)
     app = FastAPI(
         title="Tiketi",

@@ -44,5 +44,16 @@ def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
+def require_service() -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting other services (a service token) and admins: internal routes."""
+
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in ("service", "admin"):
+            raise Forbidden("This is an internal endpoint for other services.")
+        return principal
+
+    return check
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

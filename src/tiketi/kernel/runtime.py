@@ -27,6 +27,9 @@ class Runtime:
     exports: dict[str, Callable[..., Any]] = field(default_factory=dict)
     services: tuple[str, ...] = ()
     uses_database: bool = True
+    # The ASGI app this runtime serves (set by create_app's lifespan): modules of one process
+    # call each other through it (kernel/inprocess.py) exactly as they would over the network.
+    asgi: Any = None
     # Set by create_app's lifespan; read it as `runtime.realtime`.
     realtime_layer: Realtime | None = None
 

@@ -47,6 +47,8 @@ class PlatformSettings(BaseSettings):
     db_max_overflow: int = 10
     db_timeout_seconds: float = 5.0
     redis_timeout_seconds: float = 2.0
+    # Signs the short-lived tokens services call each other with (kernel/service_tokens.py).
+    service_key: SecretStr = SecretStr("dev-insecure-service-key")
     jwt_issuer: str = "tiketi"
     jwt_audience: str = "tiketi"
     jwks_url: str | None = Field(

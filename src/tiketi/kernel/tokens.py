@@ -13,6 +13,14 @@ import jwt
 from jwt import PyJWK
 
 from tiketi.kernel.errors import DependencyUnavailable, Unauthorized
+from tiketi.kernel.service_tokens import (
+    SERVICE_ALGORITHM,
+    SERVICE_ROLE,
+    SERVICE_SUBJECT_PREFIX,
+    SERVICE_TYPE,
+    service_issuer,
+    service_signing_key,
+)
 
 JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -75,8 +83,11 @@ class TokenVerifier:
         audience: str,
         leeway: float = 5.0,
         min_refresh_interval: float = 10.0,
+        service_key: str | None = None,
     ) -> None:
         self._fetch = fetch_jwks
+        # None: service tokens are refused (a process that was given no TIKETI_SERVICE_KEY).
+        self._service_key = service_signing_key(service_key) if service_key else None
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway
@@ -108,11 +119,13 @@ class TokenVerifier:
         return key
 
     async def verify(self, token: str) -> Principal:
-        """Return the caller named by a valid access token, or raise 401."""
+        """Return the caller named by a valid access or service token, or raise 401."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise InvalidToken() from exc
+        if header.get("alg") == SERVICE_ALGORITHM:
+            return self._verify_service(token)
         kid = header.get("kid")
         if header.get("alg") not in ALLOWED_ALGORITHMS or not isinstance(kid, str):
             raise InvalidToken()
@@ -138,3 +151,30 @@ class TokenVerifier:
         return Principal(
             id=str(claims["sub"]), role=str(role), email=email if isinstance(email, str) else None
         )
+
+    def _verify_service(self, token: str) -> Principal:
+        """A service token: our HMAC key, the service issuer, `typ: service`, a service subject."""
+        if self._service_key is None:
+            raise InvalidToken()
+        try:
+            claims = jwt.decode(
+                token,
+                key=self._service_key,
+                algorithms=[SERVICE_ALGORITHM],
+                audience=self._audience,
+                issuer=service_issuer(self._issuer),
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired() from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken() from exc
+        subject = str(claims["sub"])
+        if (
+            claims.get("typ") != SERVICE_TYPE
+            or claims.get("role") != SERVICE_ROLE
+            or not subject.startswith(SERVICE_SUBJECT_PREFIX)
+        ):
+            raise InvalidToken()
+        return Principal(id=subject, role=SERVICE_ROLE)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from tiketi.kernel.db import UnitOfWork
-from tiketi.kernel.deps import require_role
+from tiketi.kernel.deps import require_service
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
@@ -48,5 +48,6 @@ class BookingDeps:
         return self._booking
 
 
-# Internal: the payment service confirms with a service (admin-role) token.
-ServiceCallerDep = Annotated[Principal, Depends(require_role())]
+# Internal: the payment service confirms with a service token (kernel/service_tokens.py);
+# admins may too (operators settling a payment by hand).
+ServiceCallerDep = Annotated[Principal, Depends(require_service())]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tiketi.contracts.booking import SeatsReleased
 from tiketi.contracts.catalog import EventCanceled, EventPublished, EventUpdated
 from tiketi.contracts.events import IntegrationEvent
+from tiketi.contracts.payment import PaymentRefunded
 from tiketi.kernel.outbox import publish
 from tiketi.kernel.streams import Handler
 from tiketi.services.booking.adapters import metrics
@@ -27,13 +28,14 @@ from tiketi.services.booking.domain.models import (
     seat_status,
 )
 from tiketi.services.booking.service.common import Booking, utcnow
-from tiketi.services.booking.service.reservations import cancel_in_session
+from tiketi.services.booking.service.reservations import apply_payment_refunded, cancel_in_session
 
 
 def event_handlers(current: Callable[[], Booking]) -> dict[type[IntegrationEvent], Handler]:
-    """The handlers of booking's subscription to catalog's events (`current` gives the
-    process's Booking, made at start-up). They run in the consumer's transaction; their
-    Redis writes go first, which is safe: counts and versions only ever force a re-read."""
+    """The handlers of booking's subscription to catalog's events and payment's refunds
+    (`current` gives the process's Booking, made at start-up). They run in the consumer's
+    transaction; their Redis writes go first, which is safe: counts and versions only ever
+    force a re-read."""
 
     async def on_published(event: EventPublished, session: AsyncSession) -> None:
         if await Inventory(session).create_event(event):
@@ -49,7 +51,17 @@ def event_handlers(current: Callable[[], Booking]) -> dict[type[IntegrationEvent
             changes = dict.fromkeys(freed, "available")
             await current().announce(uuid.UUID(event.event_id), version, changes)
 
-    return {EventPublished: on_published, EventUpdated: on_updated, EventCanceled: on_canceled}
+    async def on_refunded(event: PaymentRefunded, session: AsyncSession) -> None:
+        await apply_payment_refunded(
+            session, reservation_id=event.reservation_id, payment_key=event.payment_key
+        )
+
+    return {
+        EventPublished: on_published,
+        EventUpdated: on_updated,
+        EventCanceled: on_canceled,
+        PaymentRefunded: on_refunded,
+    }
 
 
 async def apply_event_updated(session: AsyncSession, event: EventUpdated) -> None:
