@@ -53,6 +53,7 @@ def _pressure_reporter(deps: BookingDeps) -> Worker:
         reporter = PressureReporter(runtime.redis, deps.booking(runtime).pressure)
         while True:
             await reporter.publish()
+            raise_if_cancelled()  # redis-py can swallow a cancellation mid-command
             await asyncio.sleep(deps.settings.pressure_report_seconds)
 
     return report

@@ -1,0 +1,203 @@
+"""What every waiting-room use case shares: collaborators, the event directory, the epoch."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import structlog
+from redis.asyncio import Redis
+
+from tiketi.contracts.admission import issue_admission_token
+from tiketi.kernel.db import UnitOfWork
+from tiketi.kernel.errors import Busy
+from tiketi.kernel.ratelimit import TokenBucket
+from tiketi.kernel.singleflight import SingleFlight
+from tiketi.services.queue.adapters.events import EventRows, view
+from tiketi.services.queue.adapters.store import OtherEpoch, QueueStore, StateMissing
+from tiketi.services.queue.domain.errors import EventNotFound
+from tiketi.services.queue.domain.models import FairnessView, QueueEvent, from_ms
+from tiketi.services.queue.domain.ports import NoNotifier, QueueNotifier
+from tiketi.services.queue.settings import QueueSettings
+
+log = structlog.get_logger("tiketi.queue")
+T = TypeVar("T")
+# A process remembers at most this many events (unknown ids included) before starting over.
+_CACHE_LIMIT = 10_000
+
+
+def utcnow() -> datetime:
+    """The current time, aware."""
+    return datetime.now(UTC)
+
+
+class EventDirectory:
+    """The events the room serves, as PostgreSQL has them, cached for a second per process:
+    a join costs no SQL, and a crowd on a cold event costs one load (single flight)."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        *,
+        ttl: float,
+        pre_window: timedelta,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.uow = uow
+        self.ttl = ttl
+        self.pre_window = pre_window
+        self.clock = clock
+        self._events: dict[str, tuple[float, QueueEvent | None]] = {}
+        self._rooms: tuple[float, list[QueueEvent]] | None = None
+        self._flights = SingleFlight()
+
+    async def get(self, event_id: str) -> QueueEvent | None:
+        """The event, or None when the room knows no such event."""
+        try:
+            key = str(uuid.UUID(event_id))
+        except ValueError:
+            return None
+        hit = self._events.get(key)
+        if hit is not None and hit[0] > self.clock():
+            return hit[1]
+        return await self._flights.run(key, lambda: self._load(key))
+
+    async def require(self, event_id: str) -> QueueEvent:
+        """The event; 404 EVENT_NOT_FOUND when unknown."""
+        event = await self.get(event_id)
+        if event is None:
+            raise EventNotFound()
+        return event
+
+    async def _load(self, key: str) -> QueueEvent | None:
+        async with self.uow() as uow:
+            event = await EventRows(uow.session).get(uuid.UUID(key))
+        if len(self._events) >= _CACHE_LIMIT:
+            self._events.clear()
+        self._events[key] = (self.clock() + self.ttl, event)
+        return event
+
+    def remember(self, event: QueueEvent) -> None:
+        """Replace the cached copy (after this process changed the event's epoch or draw)."""
+        self._events[event.id] = (self.clock() + self.ttl, event)
+        self._rooms = None
+
+    def forget(self, event_id: str) -> None:
+        """Drop the cached copy: the next read loads the event again."""
+        self._events.pop(event_id, None)
+        self._rooms = None
+
+    async def rooms(self) -> list[QueueEvent]:
+        """The queue-enabled events the admitter looks after now (cached like events)."""
+        if self._rooms is not None and self._rooms[0] > self.clock():
+            return self._rooms[1]
+        async with self.uow() as uow:
+            rooms = await EventRows(uow.session).rooms(now=utcnow(), pre_window=self.pre_window)
+        self._rooms = (self.clock() + self.ttl, rooms)
+        return rooms
+
+
+class JoinLimits:
+    """Joins per client address and per account (Redis token buckets every process shares)."""
+
+    def __init__(self, redis: Redis, settings: QueueSettings) -> None:
+        per_ip = settings.join_per_ip_per_minute
+        per_user = settings.join_per_user_per_minute
+        self.per_ip = (
+            TokenBucket(redis, name="queue-join-ip", rate=per_ip / 60, burst=max(5, per_ip // 60))
+            if per_ip > 0
+            else None
+        )
+        self.per_user = (
+            TokenBucket(
+                redis, name="queue-join-user", rate=per_user / 60,
+                burst=settings.join_per_user_burst,
+            )
+            if per_user > 0
+            else None
+        )  # fmt: skip
+
+    async def check(self, *, client_ip: str, user_id: str) -> None:
+        """Raise 429 RATE_LIMITED (with Retry-After) when either bucket is empty."""
+        if self.per_ip is not None:
+            await self.per_ip.check(client_ip)
+        if self.per_user is not None:
+            await self.per_user.check(user_id)
+
+
+@dataclass
+class Queue:
+    """One queue module's collaborators for one process."""
+
+    settings: QueueSettings
+    uow: Callable[[], UnitOfWork]
+    store: QueueStore
+    directory: EventDirectory
+    limits: JoinLimits
+    notifier: QueueNotifier = field(default_factory=NoNotifier)
+    flights: SingleFlight = field(default_factory=SingleFlight)
+    # Published pre-queue draws (they never change once made).
+    draws: dict[str, FairnessView] = field(default_factory=dict)
+
+    def sign(self, *, event_id: str, user_id: str, ticket: int, expires_ms: int) -> str:
+        """The admission token for a stored admission: the same one every time it is asked
+        for (jti = ticket number, `exp` = the stored expiry)."""
+        # The expiry is the admission's start plus the TTL rounded up to a whole second, so
+        # "issued" one second earlier than expiry - TTL is never in the future (booking
+        # refuses tokens issued in the future) and is the same on every call.
+        ttl = timedelta(seconds=self.settings.admission_seconds + 1)
+        return issue_admission_token(
+            key=self.settings.queue_key.get_secret_value(),
+            user_id=user_id,
+            event_id=event_id,
+            ttl=ttl,
+            jti=str(ticket),
+            now=from_ms(expires_ms) - ttl,
+        )
+
+
+async def ensure_state(queue: Queue, event: QueueEvent) -> QueueEvent:
+    """Make the event's Redis state match PostgreSQL's epoch; the event as it is now.
+
+    No state and epoch 0: the room is new, its state is created. No state (or another epoch)
+    after that: Redis lost the room; a new epoch starts with the `reset` mark, so fans whose
+    place was lost hear QUEUE_RESET instead of getting a silent new place. The event's row
+    lock makes processes that notice at once create one epoch, not several.
+    """
+    async with queue.uow() as uow:
+        rows = EventRows(uow.session)
+        row = await rows.lock(uuid.UUID(event.id))
+        if row is None:
+            raise EventNotFound()
+        stored = await queue.store.epoch(event.id)
+        if stored is None or stored != row.epoch:
+            lost = row.epoch > 0
+            row.epoch = max(row.epoch, stored or 0) + 1
+            state = "open" if row.drawn_at is not None else "pre"
+            await queue.store.init(event.id, epoch=row.epoch, state=state, reset=lost)
+            await uow.commit()
+            if lost:
+                log.warning("queue_state_lost", event_id=event.id, epoch=row.epoch)
+        fresh = view(row)
+    queue.directory.remember(fresh)
+    return fresh
+
+
+async def with_state(
+    queue: Queue, event: QueueEvent, call: Callable[[QueueEvent], Awaitable[T]]
+) -> tuple[T, QueueEvent]:
+    """Run a script with the event's epoch; when the state is missing or of another epoch,
+    repair it (ensure_state) and run it once more."""
+    try:
+        return await call(event), event
+    except (StateMissing, OtherEpoch):
+        # A crowd noticing at once shares one repair per process.
+        fresh = await queue.flights.run(f"state:{event.id}", lambda: ensure_state(queue, event))
+    try:
+        return await call(fresh), fresh
+    except (StateMissing, OtherEpoch):  # lost again in between: let the client retry
+        raise Busy("The waiting room is being restored; try again in a moment.") from None
