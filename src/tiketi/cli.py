@@ -1,4 +1,4 @@
-"""The `tiketi` command: serve, migrate, seed-demo, admin."""
+"""The `tiketi` command: serve, migrate, seed-demo, admin, stats."""
 
 from __future__ import annotations
 
@@ -172,6 +172,18 @@ def cmd_admin_create(args: argparse.Namespace, settings: PlatformSettings) -> No
     print(json.dumps(user, default=str))
 
 
+def cmd_stats_rebuild(args: argparse.Namespace, settings: PlatformSettings) -> None:
+    """Empty stats' tables and replay every event stream into them from the start."""
+    from tiketi.kernel.migrate import upgrade_sync
+    from tiketi.services.stats.commands import rebuild_from_settings
+
+    with resolved_settings(settings) as ready:
+        assert ready.database_url
+        upgrade_sync(build_modules(ready, ["stats"]), ready.database_url)
+        done = asyncio.run(rebuild_from_settings(ready))
+    print(json.dumps({"applied": done.applied, "duplicates": done.duplicates, "dead": done.dead}))
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     root = argparse.ArgumentParser(prog="tiketi", description="Tiketi ticketing platform.")
@@ -196,6 +208,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--password", default=None, help="prompted for when omitted")
     create.add_argument("--name", default=None)
     create.set_defaults(func=cmd_admin_create)
+    stats = commands.add_parser("stats", help="the stats service")
+    stats_commands = stats.add_subparsers(dest="stats_command", required=True)
+    rebuild = stats_commands.add_parser("rebuild", help="replay every event stream into stats")
+    rebuild.set_defaults(func=cmd_stats_rebuild)
     return root
 
 

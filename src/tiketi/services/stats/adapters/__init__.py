@@ -1,0 +1,1 @@
+"""Stats' tables, queries and the waiting room's figures in Redis."""

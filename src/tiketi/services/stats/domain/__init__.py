@@ -1,0 +1,1 @@
+"""Stats' figures and rules: no I/O."""

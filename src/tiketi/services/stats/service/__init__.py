@@ -1,0 +1,1 @@
+"""Stats' use cases: the projection's handlers, reads, live pushes and the rebuild."""

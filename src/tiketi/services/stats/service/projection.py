@@ -1,0 +1,97 @@
+"""The stats subscription's handlers: each event's facts into stats' tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import event as orm_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tiketi.contracts.booking import (
+    ReservationCanceled,
+    ReservationConfirmed,
+    ReservationCreated,
+    ReservationFact,
+    SeatsReleased,
+)
+from tiketi.contracts.catalog import EventCanceled, EventPublished
+from tiketi.contracts.events import IntegrationEvent
+from tiketi.contracts.payment import PaymentApproved, PaymentFact, PaymentRefunded
+from tiketi.kernel.streams import Handler
+from tiketi.services.stats.adapters.projection import Projection
+from tiketi.services.stats.adapters.queries import StatsQueries
+
+# Called with the id of an event whose figures changed, after the change committed.
+Changed = Callable[[uuid.UUID], None]
+
+
+def _after_commit(session: AsyncSession, changed: Changed | None, event_id: uuid.UUID) -> None:
+    if changed is None:
+        return
+    orm_event.listen(
+        session.sync_session, "after_commit", lambda _session: changed(event_id), once=True
+    )
+
+
+def stats_handlers(
+    changed: Callable[[], Changed | None] = lambda: None,
+) -> dict[type[IntegrationEvent], Handler]:
+    """Handlers for every event stats consumes; `changed()` gives the push hook (None: none,
+    as in a rebuild)."""
+
+    async def on_published(event: EventPublished, session: AsyncSession) -> None:
+        await Projection(session).event_published(event)
+        _after_commit(session, changed(), uuid.UUID(event.event_id))
+
+    async def on_event_canceled(event: EventCanceled, session: AsyncSession) -> None:
+        await Projection(session).event_canceled(event)
+        _after_commit(session, changed(), uuid.UUID(event.event_id))
+
+    def on_reservation(fact: str) -> Handler:
+        async def handle(event: ReservationFact, session: AsyncSession) -> None:
+            await Projection(session).reservation(
+                reservation_id=event.reservation_id,
+                event_id=event.event_id,
+                seat_ids=event.seat_ids,
+                amount=event.amount,
+                fact=fact,
+                at=event.occurred_at,
+            )
+            _after_commit(session, changed(), uuid.UUID(event.event_id))
+
+        return handle
+
+    async def on_released(event: SeatsReleased, session: AsyncSession) -> None:
+        # Only a reservation's seats count as held here; a plain hold's release changes nothing.
+        if event.reservation_id is None:
+            return
+        await Projection(session).seats_released(
+            reservation_id=event.reservation_id, event_id=event.event_id, seat_ids=event.seat_ids
+        )
+        _after_commit(session, changed(), uuid.UUID(event.event_id))
+
+    async def payment_changed(event: PaymentFact, session: AsyncSession) -> None:
+        # Payments name no event: their reservation does, if it was seen already.
+        event_id = await StatsQueries(session).event_of(event.reservation_id)
+        if event_id is not None:
+            _after_commit(session, changed(), event_id)
+
+    async def on_approved(event: PaymentApproved, session: AsyncSession) -> None:
+        await Projection(session).payment_approved(event)
+        await payment_changed(event, session)
+
+    async def on_refunded(event: PaymentRefunded, session: AsyncSession) -> None:
+        await Projection(session).payment_refunded(event)
+        await payment_changed(event, session)
+
+    return {
+        EventPublished: on_published,
+        EventCanceled: on_event_canceled,
+        ReservationCreated: on_reservation("created"),
+        ReservationConfirmed: on_reservation("confirmed"),
+        ReservationCanceled: on_reservation("canceled"),
+        SeatsReleased: on_released,
+        PaymentApproved: on_approved,
+        PaymentRefunded: on_refunded,
+    }
