@@ -1,4 +1,5 @@
-"""Events the booking service publishes: holds released, reservations created, paid, canceled.
+"""Events the booking service publishes: holds released, reservations created, paid, canceled,
+tickets issued.
 
 Ids are strings: users and events are UUIDs, seat ids are the venue's integer seat ids, and a
 reservation's id is its payment orderId. Money is an integer in KRW.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from tiketi.contracts.events import IntegrationEvent, register
 
@@ -41,6 +44,36 @@ class ReservationConfirmed(ReservationFact):
     version: ClassVar[int] = 1
 
     payment_key: str
+
+
+class IssuedTicket(BaseModel):
+    """One ticket of a confirmed reservation: its seat and the token its QR code carries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ticket_id: str
+    seat_id: int
+    section: str
+    row: str
+    number: str
+    grade: str
+    # The signed token the door scans; whoever has it gets in, so only the holder's own
+    # channels (their email) should carry it.
+    qr_token: str
+
+
+@register
+class TicketsIssued(IntegrationEvent):
+    """A reservation's confirmation issued its tickets (in the same transaction as
+    ReservationConfirmed; only a first confirmation issues any)."""
+
+    event_type: ClassVar[str] = "TicketsIssued"
+    version: ClassVar[int] = 1
+
+    reservation_id: str
+    event_id: str
+    user_id: str
+    tickets: list[IssuedTicket]
 
 
 @register

@@ -13,10 +13,12 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiketi.contracts.booking import (
+    IssuedTicket,
     ReservationCanceled,
     ReservationConfirmed,
     ReservationCreated,
     SeatsReleased,
+    TicketsIssued,
 )
 from tiketi.kernel.errors import BadRequest
 from tiketi.kernel.outbox import publish
@@ -250,6 +252,29 @@ async def cancel_in_session(
     return freed, version
 
 
+async def apply_payment_refunded(
+    session: AsyncSession, *, reservation_id: str, payment_key: str
+) -> bool:
+    """Payments refunded this reservation's payment: a canceled one, or a lapsed unpaid one
+    (a late payment whose seats were gone), now reads `refunded`. A confirmed one keeps its
+    status: the refund was of another payment. True when the status changed."""
+    reservation = await session.scalar(
+        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
+    )
+    if reservation is None or reservation.payment_key not in (None, payment_key):
+        return False
+    now = utcnow()
+    lapsed = (
+        reservation.status == ReservationStatus.PENDING_PAYMENT and reservation.expires_at <= now
+    )
+    if reservation.status != ReservationStatus.CANCELED and not lapsed:
+        return False
+    reservation.status = ReservationStatus.REFUNDED.value
+    reservation.canceled_at = reservation.canceled_at or now
+    reservation.cancel_reason = reservation.cancel_reason or "payment_refunded"
+    return True
+
+
 class ConfirmOutcome(StrEnum):
     """What became of a payment's reservation; anything but confirmed means refund it."""
 
@@ -297,6 +322,7 @@ async def confirm_reservation(
                 seat_ids=list(reservation.seat_ids),
                 key=booking.settings.ticket_key.get_secret_value().encode(),
             )
+            await _publish_tickets(session, reservation)
             version = await Inventory(session).bump_version(reservation.event_id)
         await uow.commit()
     if outcome is ConfirmOutcome.CONFIRMED:
@@ -304,6 +330,33 @@ async def confirm_reservation(
             reservation.event_id, version, dict.fromkeys(reservation.seat_ids, "sold")
         )
     return ConfirmResult(outcome, _view(reservation, seats, now))
+
+
+async def _publish_tickets(session: AsyncSession, reservation: Reservation) -> None:
+    """TicketsIssued for the tickets just issued, in the confirming transaction (notify mails
+    them with their QR codes)."""
+    issued = await Tickets(session).of_reservation(reservation.id)
+    await publish(
+        session,
+        SCHEMA,
+        TicketsIssued(
+            reservation_id=reservation.id,
+            event_id=str(reservation.event_id),
+            user_id=str(reservation.user_id),
+            tickets=[
+                IssuedTicket(
+                    ticket_id=ticket.id,
+                    seat_id=ticket.seat.id,
+                    section=ticket.seat.section,
+                    row=ticket.seat.row,
+                    number=ticket.seat.number,
+                    grade=ticket.seat.grade,
+                    qr_token=ticket.qr_token,
+                )
+                for ticket in issued
+            ],
+        ),
+    )
 
 
 async def _confirm(
