@@ -17,6 +17,10 @@ SERVICES: dict[str, str] = {
     "booking": "tiketi.services.booking.module",
     "catalog": "tiketi.services.catalog.module",
     "gateway": "tiketi.services.gateway.module",
+    "notify": "tiketi.services.notify.module",
+    "payment": "tiketi.services.payment.module",
+    "queue": "tiketi.services.queue.module",
+    "stats": "tiketi.services.stats.module",
 }
 
 # The gateway only exists on its own; in one process the composition itself is the gateway.
