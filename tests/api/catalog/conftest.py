@@ -62,7 +62,7 @@ async def _login(client: httpx.AsyncClient, email: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def accounts(migrated: PlatformSettings) -> AsyncIterator[Accounts]:
+async def accounts(migrated: PlatformSettings) -> Accounts:
     """One admin, two organizers and a customer for the whole session (tokens last 15 min)."""
     app = create_app(migrated, [auth_module.build(migrated, FAST_AUTH)], edge=False)
     client, ctx = await start_client(app)
@@ -89,11 +89,13 @@ async def accounts(migrated: PlatformSettings) -> AsyncIterator[Accounts]:
                 )
                 assert response.status_code == 200, response.text
             made[name] = Account(user_id, await _login(client, email))
-        yield Accounts(admin=Account(admin["id"], admin_token), **made)
     finally:
+        # Stopped before the tests run: a session-long app would keep relaying auth's outbox
+        # (to its Redis database) under the feet of tests that read those events elsewhere.
         await db.dispose()
         await client.aclose()
         await ctx.__aexit__(None, None, None)  # type: ignore[attr-defined]
+    return Accounts(admin=Account(admin["id"], admin_token), **made)
 
 
 @pytest.fixture
