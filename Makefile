@@ -6,9 +6,11 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+SCENARIO ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck imports pytest pytest-fast migrate admin lock clean
+.PHONY: help install run test lint typecheck imports pytest pytest-fast migrate admin lock clean bench
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +51,9 @@ migrate: install ## migrate every service's schema (embedded engines when no URL
 
 admin: install ## create an admin: make admin EMAIL=a@b.c PASSWORD=...
 	$(BIN)/tiketi admin create --email "$(EMAIL)" --password "$(PASSWORD)"
+
+bench: install ## benchmarks into bench/results/ (SCENARIO=hold-contention, BENCH_ARGS="--attempts 100000")
+	$(BIN)/python -m bench $(SCENARIO) $(BENCH_ARGS)
 
 lock: ## re-resolve requirements/lock.txt from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements/lock.txt

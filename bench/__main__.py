@@ -1,0 +1,165 @@
+"""`python -m bench [SCENARIO ...] [options]`: run scenarios and write bench/results/report.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import sys
+import time
+import traceback
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import fields
+from pathlib import Path
+
+from bench import ceilings as ceiling
+from bench.context import Context, Options
+from bench.holds import hold_contention, hold_latency
+from bench.queue import queue_join
+from bench.reads import inventory_load, seat_map_read
+from bench.report import write
+from bench.results import Result
+from bench.sockets import socket_fanout
+from bench.stack import ROOT, running_stack
+
+Scenario = Callable[[Context], Awaitable[list[Result]]]
+
+# The order of a full run. Issue 5's admission and issue 10's checkout/flash-sale are added
+# here as functions of the same shape (Context -> rows) when their services can be driven.
+SCENARIOS: dict[str, Scenario] = {
+    "inventory-load": inventory_load,
+    "seat-map-read": seat_map_read,
+    "hold-latency": hold_latency,
+    "hold-contention": hold_contention,
+    "socket-fanout": socket_fanout,
+    "queue-join": queue_join,
+}
+
+TINY = Options(
+    attempts=300, per_hold=2, window=32, concurrency=8, rate=50, duration=2, reads=300,
+    map_seats=200, inventory_seats=2_000, sockets=20, socket_capacity=30, socket_procs=1,
+    socket_holds=2, joins=200, join_fans=50, ceiling_requests=500, ceiling_seconds=2,
+)  # fmt: skip
+
+HELP = {
+    "attempts": "hold-contention: hold requests in all (≥ 100000 for the issue's proof)",
+    "seats": "hold-contention: seats of its event (default: as many as attempts, ≤ 100000)",
+    "per_hold": "hold-contention: seats per hold",
+    "window": "hold-contention: fans aim at the first N seats they believe free",
+    "concurrency": "closed loops: requests in flight per client process",
+    "client_procs": "HTTP client processes (raise it if the clients' CPU column nears 100)",
+    "rate": "hold-latency: holds per second (open loop)",
+    "duration": "hold-latency: seconds",
+    "reads": "seat-map-read: requests",
+    "map_seats": "seat-map-read: seats of the event read",
+    "inventory_seats": "inventory-load: seats of the published event (≤ 100000)",
+    "sockets": "socket-fanout: Socket.IO clients in the room",
+    "socket_capacity": "socket-fanout: then grow to this many sockets on the one server process",
+    "socket_procs": "socket-fanout: client processes per batch of sockets",
+    "socket_holds": "socket-fanout: holds announced (1 s apart)",
+    "max_tickets": "events' max_tickets_per_user (each fan buys up to this many seats)",
+    "joins": "queue-join: join requests",
+    "join_fans": "queue-join: distinct fans joining (the rest are repeat joins)",
+    "ceiling_requests": "requests per hello-world and redis-benchmark ceiling",
+    "ceiling_seconds": "seconds per pgbench ceiling",
+}
+
+
+def parse(argv: list[str]) -> tuple[list[str], Options, Path, bool]:
+    """Scenarios, sizes and the output folder from the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Tiketi benchmarks; writes report.md and chart.png."
+    )
+    parser.add_argument(
+        "scenarios", nargs="*", metavar="SCENARIO", help=f"any of {', '.join(SCENARIOS)}; none: all"
+    )
+    parser.add_argument("--tiny", action="store_true", help="every size tiny (the smoke test)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--skip-ceilings", action="store_true", help="no ceilings (ratios left out; for trials)"
+    )
+    for option in fields(Options):
+        parser.add_argument(
+            "--" + option.name.replace("_", "-"),
+            type=type(option.default),
+            default=None,
+            help=HELP.get(option.name, "") + f" (default {option.default})",
+        )
+    args = parser.parse_args(argv)
+    unknown = [s for s in args.scenarios if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    base = TINY if args.tiny else Options()
+    chosen = {f.name: getattr(args, f.name) for f in fields(Options)}
+    options = Options(**{**base.__dict__, **{k: v for k, v in chosen.items() if v is not None}})
+    return args.scenarios or list(SCENARIOS), options, args.out, args.skip_ceilings
+
+
+async def measure_ceilings(ctx: Context) -> list[ceiling.Ceiling]:
+    """Redis, PostgreSQL and HTTP ceilings on the same machine, same run."""
+    o = ctx.options
+    measured = await asyncio.to_thread(ceiling.redis_ceilings, ctx.stack, o.ceiling_requests)
+    for name, what, url, path in (
+        ("hello-world", "FastAPI + uvicorn, 1 process: GET /hello", ctx.stack.hello.url, "/hello"),
+        ("platform /health", "the platform's middleware stack: GET /health", ctx.stack.url,
+         "/health"),
+    ):  # fmt: skip
+        found, _ = await asyncio.to_thread(
+            ceiling.http_ceiling, name, what, url, path, o.ceiling_requests, o.concurrency,
+            o.client_procs,
+        )  # fmt: skip
+        measured.append(found)
+    event = await ctx.event(10_000 if o.ceiling_requests >= 10_000 else 1_000)
+    measured += await asyncio.to_thread(
+        ceiling.pg_ceilings, ctx.stack, ctx.work, event_id=event.event_id,
+        seat_ids=event.seat_ids, per_hold=o.per_hold, seconds=o.ceiling_seconds,
+    )  # fmt: skip
+    ctx.ceilings = {c.name: c for c in measured}
+    return measured
+
+
+def _failed(name: str, exc: BaseException) -> Result:
+    traceback.print_exception(exc)
+    result = Result(name, 0, 0.0, errors=Counter({"SCENARIO FAILED": 1}))
+    result.notes.append(f"failed: {type(exc).__name__}: {str(exc)[:300]}")
+    return result
+
+
+async def run(
+    names: list[str], options: Options, out: Path, ceilings_too: bool = True
+) -> tuple[list[Result], list[ceiling.Ceiling]]:
+    """Start the stack, measure the ceilings, run the scenarios."""
+    work = out / "logs"
+    with running_stack(work) as stack:
+        ctx = Context(stack=stack, options=options, work=work)
+        print(f"platform on {stack.url}", flush=True)
+        ceilings = await measure_ceilings(ctx) if ceilings_too else []
+        results: list[Result] = []
+        for name in names:
+            print(f"scenario {name}…", flush=True)
+            started = time.perf_counter()
+            try:
+                results += await SCENARIOS[name](ctx)
+            except Exception as exc:
+                results.append(_failed(name, exc))
+            print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+    return results, ceilings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, write the report, print it; 1 if a scenario failed or oversold a seat."""
+    argv = sys.argv[1:] if argv is None else argv
+    names, options, out, skip_ceilings = parse(argv)
+    started = time.perf_counter()
+    results, ceilings = asyncio.run(run(names, options, out, not skip_ceilings))
+    command = "python -m bench " + shlex.join(argv) if argv else "python -m bench"
+    report = write(out, results, ceilings, command.strip(), time.perf_counter() - started)
+    print(report.read_text())
+    print(f"report: {report}\nchart:  {out / 'chart.png'}")
+    bad = [r for r in results if r.errors.get("SCENARIO FAILED") or r.oversold]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
