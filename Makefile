@@ -31,8 +31,8 @@ run: install ## start the whole platform on http://127.0.0.1:3001 (PORT to chang
 test: install lint typecheck imports pytest ## run every check and every test (what CI runs)
 
 lint: install ## ruff
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 typecheck: install ## mypy (strict on kernel, contracts and every domain)
 	$(BIN)/mypy
