@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 
@@ -9,9 +10,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tiketi.kernel.db import Database
 from tiketi.kernel.logs import configure_logging
+from tiketi.kernel.redis import create_redis
+from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.testing.servers import PostgresServer, RedisServer, start_postgres, start_redis
+from tiketi.kernel.tokens import TokenVerifier
 
 # Nothing in a test may pick up a developer's own environment.
 for _name in list(os.environ):
@@ -102,3 +107,35 @@ async def make_client(
 async def client(make_client: object) -> httpx.AsyncClient:
     """An HTTP client to the one-process app (every built service)."""
     return await make_client()  # type: ignore[operator, no-any-return]
+
+
+async def _no_keys() -> dict[str, object]:
+    return {"keys": []}
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: PlatformSettings, *, redis_db: int | None = None, pool_size: int = 5
+) -> AsyncIterator[Runtime]:
+    """A Runtime on the session's servers without an app (use cases, workers, consumers).
+
+    `redis_db` gives the caller a Redis database of its own, so what it relays or consumes
+    there meets no other test's consumers. Its verifier knows no keys: no token verifies.
+    """
+    assert settings.database_url and settings.redis_url
+    if redis_db is not None:  # the session's URL names database 0: redis://host:port/0
+        base = settings.redis_url.rsplit("/", 1)[0]
+        settings = settings.model_copy(update={"redis_url": f"{base}/{redis_db}"})
+    assert settings.redis_url
+    db = Database(settings.database_url, pool_size=pool_size)
+    redis = create_redis(settings.redis_url)
+    try:
+        yield Runtime(
+            settings=settings,
+            db=db,
+            redis=redis,
+            verifier=TokenVerifier(_no_keys, issuer="tiketi", audience="tiketi"),  # type: ignore[arg-type]
+        )
+    finally:
+        await redis.aclose()
+        await db.dispose()

@@ -13,7 +13,7 @@ from tests.api.booking.conftest import FAST_AUTH, booking_settings
 from tests.api.booking.support import PASSWORD, Fan, sign_up
 from tests.api.gateway.support import RunningServer, closed_port, serve
 from tests.api.payment.conftest import payment_settings
-from tests.integration.stats.support import open_runtime
+from tests.conftest import open_runtime
 from tiketi.kernel.app_factory import create_app
 from tiketi.kernel.db import Database
 from tiketi.kernel.runtime import Runtime

@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import open_runtime
 from tests.integration.notify.smtp import SmtpSink, smtp_server
-from tiketi.kernel.db import Database, UnitOfWork
-from tiketi.kernel.redis import create_redis
+from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
-from tiketi.kernel.testing.servers import RedisServer
-from tiketi.kernel.tokens import TokenVerifier
 from tiketi.services.notify.adapters.mailer import Mailer, SmtpMailer
 from tiketi.services.notify.adapters.templates import Renderer
 from tiketi.services.notify.service.common import Notify
@@ -27,23 +25,11 @@ REDIS_DB = 12
 TABLES = ("emails", "users", "events", "reservations", "processed_events", "dead_events")
 
 
-async def _no_keys() -> dict[str, object]:
-    return {"keys": []}
-
-
 @pytest.fixture(scope="module")
-async def runtime(migrated: PlatformSettings, redis_server: RedisServer) -> AsyncIterator[Runtime]:
-    assert migrated.database_url
-    redis_url = f"redis://127.0.0.1:{redis_server.port}/{REDIS_DB}"
-    rt = Runtime(
-        settings=migrated.model_copy(update={"redis_url": redis_url}),
-        db=Database(migrated.database_url, pool_size=5),
-        redis=create_redis(redis_url),
-        verifier=TokenVerifier(_no_keys, issuer="tiketi", audience="tiketi"),  # type: ignore[arg-type]
-    )
-    yield rt
-    await rt.redis.aclose()
-    await rt.db.dispose()
+async def runtime(migrated: PlatformSettings) -> AsyncIterator[Runtime]:
+    # Its own Redis database (REDIS_DB): no other test's consumers read these streams.
+    async with open_runtime(migrated, redis_db=REDIS_DB, pool_size=5) as rt:
+        yield rt
 
 
 @pytest.fixture(autouse=True)

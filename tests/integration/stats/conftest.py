@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.integration.stats.support import open_runtime, stats_of
+from tests.conftest import open_runtime
+from tests.integration.stats.support import stats_of
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.services.stats.service.common import Stats

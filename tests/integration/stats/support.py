@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,37 +20,11 @@ from tiketi.contracts.booking import (
 from tiketi.contracts.catalog import EventPublished
 from tiketi.contracts.events import IntegrationEvent
 from tiketi.contracts.payment import PaymentApproved, PaymentRefunded
-from tiketi.kernel.db import Database, UnitOfWork
-from tiketi.kernel.errors import DependencyUnavailable
-from tiketi.kernel.redis import create_redis
+from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.runtime import Runtime
-from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.streams import stream_name
-from tiketi.kernel.tokens import TokenVerifier
 from tiketi.services.stats.service.common import Stats
 from tiketi.services.stats.settings import StatsSettings
-
-
-async def _no_keys() -> dict[str, Any]:
-    raise DependencyUnavailable("these tests verify no tokens")
-
-
-@contextlib.asynccontextmanager
-async def open_runtime(settings: PlatformSettings) -> AsyncIterator[Runtime]:
-    """A runtime on the session's servers, as a one-off job has (no app, no sockets)."""
-    assert settings.database_url and settings.redis_url
-    db = Database(settings.database_url, pool_size=4)
-    redis = create_redis(settings.redis_url)
-    try:
-        yield Runtime(
-            settings=settings,
-            db=db,
-            redis=redis,
-            verifier=TokenVerifier(_no_keys, issuer="tiketi", audience="tiketi"),
-        )
-    finally:
-        await redis.aclose()
-        await db.dispose()
 
 
 def stats_of(runtime: Runtime) -> Stats:
