@@ -18,6 +18,7 @@ from starlette.routing import Mount
 
 from tiketi.kernel import metrics
 from tiketi.kernel.db import Database
+from tiketi.kernel.drain import Drain
 from tiketi.kernel.errors import error_response, install_error_handlers
 from tiketi.kernel.inprocess import is_in_process
 from tiketi.kernel.middleware import RequestContextMiddleware
@@ -82,6 +83,12 @@ def _ops_router() -> APIRouter:
     @router.get("/ready", summary="Readiness: 200 when PostgreSQL and Redis answer, else 503")
     async def ready(request: Request) -> JSONResponse:
         runtime: Runtime = request.app.state.runtime
+        drain: Drain | None = getattr(request.app.state, "drain", None)
+        if drain is not None and drain.draining:
+            # Told to stop: send no new work here while in-flight requests finish.
+            return error_response(
+                503, "NOT_READY", "Not ready: shutting down.", {"process": "draining"}
+            )
         timeout = runtime.settings.redis_timeout_seconds
         failures: dict[str, str | None] = {}
         if runtime.uses_database:
@@ -190,10 +197,14 @@ def _lifespan(
                 await hook(runtime)
         await realtime.start()
         tasks = _background(runtime, modules)
+        drain = Drain(delay=settings.drain_seconds)
+        app.state.drain = drain
+        drain.install()
         log.info("started", services=list(runtime.services))
         try:
             yield
         finally:
+            drain.uninstall()
             await _stop_tasks(tasks)
             for module in modules:
                 for hook in module.shutdown:

@@ -38,6 +38,8 @@ class PlatformSettings(BaseSettings):
     ]
     log_level: str = "INFO"
     log_json: bool = True
+    # The built web app (web/dist) served at `/` by the edge; unset: the repository's web/dist.
+    web_dist: Path | None = None
     max_body_bytes: int = 1024 * 1024
     # multipart/form-data (poster uploads) may be larger: a 5 MiB file plus its framing.
     max_upload_bytes: int = 5 * 1024 * 1024 + 64 * 1024
@@ -47,6 +49,8 @@ class PlatformSettings(BaseSettings):
     db_max_overflow: int = 10
     db_timeout_seconds: float = 5.0
     redis_timeout_seconds: float = 2.0
+    # On SIGTERM, /ready answers 503 this long before the server stops listening (kernel/drain).
+    drain_seconds: float = Field(default=0.0, ge=0, le=300)
     # Signs the short-lived tokens services call each other with (kernel/service_tokens.py).
     service_key: SecretStr = SecretStr("dev-insecure-service-key")
     jwt_issuer: str = "tiketi"
