@@ -1,4 +1,4 @@
-"""The `tiketi` command: serve, migrate, seed-demo, admin, stats."""
+"""The `tiketi` command: serve, cluster, migrate, seed-demo, admin, stats."""
 
 from __future__ import annotations
 
@@ -184,6 +184,20 @@ def cmd_stats_rebuild(args: argparse.Namespace, settings: PlatformSettings) -> N
     print(json.dumps({"applied": done.applied, "duplicates": done.duplicates, "dead": done.dead}))
 
 
+def cmd_cluster(args: argparse.Namespace, settings: PlatformSettings) -> None:
+    """Every service in its own process(es) behind nginx on loopback (docs/scale.md)."""
+    from pathlib import Path
+
+    from tiketi.multiproc.cluster import serve_cluster
+
+    serve_cluster(
+        port=args.port or settings.port,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        workdir=Path(args.workdir) if args.workdir else None,
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     root = argparse.ArgumentParser(prog="tiketi", description="Tiketi ticketing platform.")
@@ -196,6 +210,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--grace", type=int, default=20, help="seconds to drain on SIGTERM")
     serve.add_argument("--demo", action="store_true", help="seed the demo data first (idempotent)")
     serve.set_defaults(func=cmd_serve)
+    cluster = commands.add_parser(
+        "cluster", help="every service in its own process, nginx in front"
+    )
+    cluster.add_argument("--port", type=int, default=None, help="nginx's port (default PORT)")
+    cluster.add_argument("--workdir", default=None, help="logs, nginx.conf, mail (default: temp)")
+    cluster.set_defaults(func=cmd_cluster)
     migrate = commands.add_parser("migrate", help="migrate every service's schema")
     migrate.add_argument("services", nargs="*")
     migrate.set_defaults(func=cmd_migrate)
@@ -221,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         settings = get_settings()
         # Only the server narrates; one-shot commands print their result and any warnings.
-        level = settings.log_level if args.command == "serve" else "WARNING"
+        level = settings.log_level if args.command in {"serve", "cluster"} else "WARNING"
         configure_logging(level=level, json=settings.log_json)
         args.func(args, settings)
     except (CommandError, UnknownServiceError, InsecureSettingsError) as exc:

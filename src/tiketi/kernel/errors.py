@@ -196,13 +196,28 @@ def validation_details(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 def is_dependency_error(exc: BaseException) -> bool:
     """True when the exception says PostgreSQL or Redis could not be reached."""
     if isinstance(exc, DBAPIError):
-        return (
-            bool(exc.connection_invalidated)
-            or isinstance(exc.orig, (OSError, ConnectionError))
-            or "connection" in type(exc.orig).__name__.lower()
-            or _is_asyncpg_connection(exc.orig)
+        return bool(exc.connection_invalidated) or any(
+            isinstance(cause, (OSError, ConnectionError))
+            or "connection" in type(cause).__name__.lower()
+            or _is_asyncpg_connection(cause)
+            or str(getattr(cause, "sqlstate", "") or "").startswith(_UNREACHABLE_STATES)
+            for cause in _driver_errors(exc.orig)
         )
     return isinstance(exc, DEPENDENCY_ERRORS)
+
+
+# Connection exceptions (08…) and a server shutting down, starting up or restarting (57P0…).
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _driver_errors(orig: BaseException | None) -> list[BaseException]:
+    """`orig` and what it wraps: SQLAlchemy's asyncpg adapter raises its own `Error` with the
+    driver's exception (e.g. CannotConnectNowError while PostgreSQL restarts) as the cause."""
+    found: list[BaseException] = []
+    while orig is not None and len(found) < 5 and orig not in found:
+        found.append(orig)
+        orig = getattr(orig, "driver_exception", None) or orig.__cause__
+    return found
 
 
 def _is_asyncpg_connection(orig: BaseException | None) -> bool:

@@ -111,6 +111,13 @@ def test_at_most_100000_seats_and_a_huge_count_is_refused_without_building_it() 
     assert "100001" in over["sections"]
 
 
+def test_negative_counts_cannot_hide_a_huge_one() -> None:
+    # Found by schemathesis (tests/e2e/test_hostile_input.py): the sum was under the limit,
+    # and the process went on to build a trillion seat labels.
+    details = problems([SectionDraft("All", [RowDraft("A", 10**12), RowDraft("B", -(10**12))])])
+    assert details == {"sections": f"a venue has at most {MAX_SEATS} seats, not {10**12}"}
+
+
 def test_seat_ids_follow_the_layout_order() -> None:
     plan = plan_venue(
         name="Hall",

@@ -440,11 +440,16 @@ def _redis_executable(prefer_system: bool) -> Path:
 
 @dataclass
 class RedisServer(_ServerProcess):
-    """Throwaway Redis without persistence: stop()/start() restart it empty on the same port."""
+    """Throwaway Redis: stop()/start() restart it on the same port, empty unless `durable`.
+
+    `durable` keeps an append-only file (fsync every second), so a restart keeps the data, as
+    a production Redis's does (the multi-process chaos run restarts Redis that way).
+    """
 
     port: int
     base_dir: Path
     executable: Path
+    durable: bool = False
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -464,7 +469,7 @@ class RedisServer(_ServerProcess):
         command = [
             str(self.executable),
             "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no",
+            "--save", "", "--appendonly", "yes" if self.durable else "no",
             "--dir", str(self.base_dir), "--daemonize", "no",
         ]  # fmt: skip
         offset = _log_size(self.log_path)
@@ -544,11 +549,13 @@ class RedisServer(_ServerProcess):
             _forget(self)
 
 
-def start_redis(*, prefer_system: bool = True, timeout: float = 30.0) -> RedisServer:
-    """Start a throwaway Redis on a random loopback port."""
+def start_redis(
+    *, prefer_system: bool = True, timeout: float = 30.0, durable: bool = False
+) -> RedisServer:
+    """Start a throwaway Redis on a random loopback port (`durable`: see RedisServer)."""
     executable = _redis_executable(prefer_system)
     base_dir = _make_base_dir("tiketi-redis-", _Identity())
-    server = RedisServer(port=0, base_dir=base_dir, executable=executable)
+    server = RedisServer(port=0, base_dir=base_dir, executable=executable, durable=durable)
     _LIVE.append(server)
     try:
         for attempt in range(_PORT_ATTEMPTS):

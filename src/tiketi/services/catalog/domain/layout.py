@@ -86,11 +86,15 @@ class _Problems:
 
 
 def _count(drafts: Sequence[SectionDraft]) -> int:
-    """Seats the drafts describe, without building labels (a count may be huge)."""
+    """Seats the drafts describe, without building labels (a count may be huge).
+
+    A negative count adds nothing (it is refused by its row): else -10**12 beside 10**12 would
+    sum to zero and let a row of a trillion seats through to label building.
+    """
     total = 0
     for section in drafts:
         for row in section.rows:
-            total += row.seats if isinstance(row.seats, int) else len(row.seats)
+            total += max(row.seats, 0) if isinstance(row.seats, int) else len(row.seats)
     return total
 
 
