@@ -359,6 +359,61 @@ async def test_failing_handler_is_retried_then_dead_lettered(runtime: Runtime) -
     assert await pending(runtime) == 0
 
 
+async def test_a_read_applied_in_one_transaction_keeps_effects_exactly_once(
+    runtime: Runtime,
+) -> None:
+    """transaction_per_read: one commit for a read, each event id still applied once; a
+    handler's failure splits the read into one transaction per message, so only that message
+    is retried and dead-lettered."""
+    events = await publish_users(runtime, 6)
+    await relay_batch(runtime, schema=SCHEMA)
+    # A relay that re-sent two messages: the same event ids again, in the same read.
+    for event in events[:2]:
+        payload = event.model_dump(mode="json")
+        await runtime.redis.xadd(STREAM, {
+            "event_id": str(event.message_id), "event_type": event.event_type,
+            "version": str(event.version), "occurred_at": str(payload["occurred_at"]),
+            "payload": json.dumps(payload),
+        })  # fmt: skip
+    transactions: set[int] = set()
+    record = recorder("g")
+
+    async def counting(event: UserRegistered, session: AsyncSession) -> None:
+        transactions.add(id(session))
+        await record(event, session)
+
+    stats = await drain(runtime, subscription(handler=counting, transaction_per_read=True))
+
+    assert (stats.applied, stats.duplicates, stats.failed, stats.dead) == (6, 2, 0, 0)
+    assert sorted(await user_ids(runtime)) == [f"u{i}" for i in range(6)]
+    assert len(transactions) == 1
+    assert await pending(runtime) == 0
+
+    await publish_users(runtime, 3, prefix="v")
+    await relay_batch(runtime, schema=SCHEMA)
+    calls: Counter[str] = Counter()
+
+    async def fails_for_v1(event: UserRegistered, session: AsyncSession) -> None:
+        calls[event.user_id] += 1
+        await record(event, session)
+        if event.user_id == "v1":
+            raise ValueError("cannot handle v1")
+
+    sub = subscription(
+        handler=fails_for_v1, transaction_per_read=True, max_attempts=2, claim_idle_ms=5
+    )
+    stats = await drain(runtime, sub)
+
+    # v0 ran in the read that failed (rolled back), then on its own; v2 came after the
+    # failure in that read, so only on its own; v1 failed in the read, alone, then once more.
+    assert calls == {"v0": 2, "v1": 3, "v2": 1}
+    assert (stats.applied, stats.failed, stats.dead) == (2, 1, 1)
+    assert sorted(u for u in await user_ids(runtime) if u.startswith("v")) == ["v0", "v2"]
+    [dead] = await dead_letters(runtime)
+    assert dead.payload["user_id"] == "v1" and dead.attempts == 2
+    assert await pending(runtime) == 0
+
+
 async def test_transient_failure_is_retried_until_it_succeeds(runtime: Runtime) -> None:
     await publish_users(runtime, 1)
     await relay_batch(runtime, schema=SCHEMA)

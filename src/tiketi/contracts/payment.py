@@ -42,5 +42,6 @@ class PaymentRefunded(PaymentFact):
     version: ClassVar[int] = 1
 
     # "customer" / "event_canceled" (booking asked), "seats_gone" (a late payment whose seats
-    # were sold), "not_confirmable" (the reservation could not take the payment).
+    # were sold), "not_confirmable" (the reservation could not take the payment),
+    # "payment_canceled" (cancelled at TossPayments itself: booking voids the reservation).
     reason: str

@@ -55,5 +55,11 @@ def require_service() -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+async def _runtime(request: Request) -> Runtime:
+    # The same as get_runtime, as a coroutine: FastAPI runs a plain function dependency in its
+    # thread pool, a thread hop on every request for one attribute read.
+    return get_runtime(request)
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -78,6 +78,12 @@ class Subscription:
     claim_idle_ms: int = 30000
     batch: int = 50
     block_ms: int = 1000
+    # True: the messages of one read are applied in one transaction (each event id still
+    # recorded once, beside its effects), and acknowledged with one XACK per stream. For
+    # groups whose handlers are short and independent (a projection): one commit per read
+    # instead of one per message. If any handler fails, that read is applied again one
+    # message per transaction, so one bad message never holds back the others.
+    transaction_per_read: bool = False
 
     def __post_init__(self) -> None:
         if not self.handlers or self.max_attempts < 1:
@@ -195,13 +201,78 @@ class _Consumer:
         return await self._process(deliveries)
 
     async def _process(self, deliveries: list[_Delivery]) -> int:
-        for delivery in deliveries:
-            outcome = await self._handle(delivery)
-            setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
-            # Label by stream, not by the message's own claim: a bounded set of label values.
-            event_type = delivery.stream.removeprefix(STREAM_PREFIX)
-            metrics.EVENTS_CONSUMED.labels(self.sub.group, event_type, outcome).inc()
+        if self.sub.transaction_per_read and len(deliveries) > 1:
+            outcomes = await self._handle_read(deliveries)
+        else:
+            outcomes = [(delivery, await self._handle(delivery)) for delivery in deliveries]
+        for delivery, outcome in outcomes:
+            self._count(delivery, outcome)
         return len(deliveries)
+
+    def _count(self, delivery: _Delivery, outcome: str) -> None:
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
+        # Label by stream, not by the message's own claim: a bounded set of label values.
+        event_type = delivery.stream.removeprefix(STREAM_PREFIX)
+        metrics.EVENTS_CONSUMED.labels(self.sub.group, event_type, outcome).inc()
+
+    async def _handle_read(self, deliveries: list[_Delivery]) -> list[tuple[_Delivery, str]]:
+        """Apply a read's messages in one transaction (transaction_per_read); on a handler's
+        failure, apply them again one by one as `_handle` does."""
+        outcomes: list[tuple[_Delivery, str]] = []
+        ready: list[tuple[_Delivery, IntegrationEvent, Handler]] = []
+        for delivery in deliveries:
+            try:
+                event, handler = self._decode(delivery)
+            except _Undecodable as exc:
+                await self._dead_letter(delivery, f"undecodable: {exc}")
+                outcomes.append((delivery, "dead"))
+                continue
+            if delivery.deliveries > self.sub.max_attempts:
+                await self._dead_letter(delivery, "no outcome after repeated deliveries")
+                outcomes.append((delivery, "dead"))
+                continue
+            ready.append((delivery, event, handler))
+        if not ready:
+            return outcomes
+        try:
+            applied = await self._apply_all([(event, handler) for _, event, handler in ready])
+        except Exception as exc:
+            if _is_outage(exc):
+                raise
+            log.info("event_batch_split", group=self.sub.group, size=len(ready), error=str(exc))
+            return outcomes + [(d, await self._handle(d)) for d, _, _ in ready]
+        await self._ack_all([delivery for delivery, _, _ in ready])
+        return outcomes + [
+            (d, "applied" if i in applied else "duplicates") for i, (d, _, _) in enumerate(ready)
+        ]
+
+    async def _apply_all(self, events: list[tuple[IntegrationEvent, Handler]]) -> set[int]:
+        """Record every new event id and run its handler, all in one transaction; the
+        positions of the events applied (a repeat inside the read, or an id seen before, is
+        skipped)."""
+        async with self.sessions() as session, session.begin():
+            ids = list(dict.fromkeys(event.message_id for event, _ in events))
+            inserted = await session.execute(
+                pg_insert(self.processed)
+                .values([{"consumer": self.sub.group, "event_id": mid} for mid in ids])
+                .on_conflict_do_nothing()
+                .returning(self.processed.c.event_id)
+            )
+            pending = {row[0] for row in inserted.all()}
+            applied: set[int] = set()
+            for position, (event, handler) in enumerate(events):
+                if event.message_id in pending:
+                    pending.discard(event.message_id)
+                    await handler(event, session)
+                    applied.add(position)
+        return applied
+
+    async def _ack_all(self, deliveries: list[_Delivery]) -> None:
+        by_stream: dict[str, list[str]] = {}
+        for delivery in deliveries:
+            by_stream.setdefault(delivery.stream, []).append(delivery.message_id)
+        for stream, ids in by_stream.items():
+            await self.redis.xack(stream, self.sub.group, *ids)
 
     async def _read_new(self, block_ms: int | None) -> list[_Delivery]:
         reply = await self.redis.xreadgroup(

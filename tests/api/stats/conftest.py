@@ -35,7 +35,8 @@ def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
         platform,
         [
             auth_module.build(platform, FAST_AUTH),
-            booking_module.build(platform, booking_settings()),
+            # Expired holds are released (and announced) within moments.
+            booking_module.build(platform, booking_settings(sweep_seconds=0.2)),
             # Generous timeouts: a sale of hundreds on two cores is no fault-injection test.
             payment_module.build(
                 platform,

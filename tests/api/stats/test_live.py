@@ -4,7 +4,6 @@ event, and always ends on the latest figures."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,8 +60,9 @@ async def test_pushes_are_throttled_per_event_and_end_on_the_latest_figures(
     finally:
         await sio.disconnect()
 
-    assert len(pushes) < 16  # one published event and fifteen reservations
-    gaps = [b[0] - a[0] for a, b in itertools.pairwise(pushes)]
-    assert all(gap >= 0.9 for gap in gaps), gaps
+    # Fewer pushes than changes (one published event and fifteen reservations). The spacing
+    # itself is asserted where it is made, at emit time (tests/unit/stats/test_push.py): arrival
+    # times over a loaded loopback socket can bunch up two pushes sent a second apart.
+    assert len(pushes) < 16
     last = pushes[-1][1]
     assert last["seats"] == {"total": 20, "available": 5, "held": 15, "sold": 0}

@@ -1,6 +1,7 @@
 """A sale of a few hundred tickets through the real APIs (booking, payment's sandbox), with
-cancellations, refunds, unpaid and released holds: once the streams are drained, the stats
-equal booking's and payment's own records, and a rebuild from the streams gives them again."""
+cancellations, refunds, unpaid reservations, and plain holds kept, released and expired: once
+the streams are drained, the stats equal booking's and payment's own records, and a rebuild
+from the streams gives them again."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.api.booking.support import Fan, published_event, sign_up
 from tests.api.payment.support import Order, confirm, open_window, reserve_seats
@@ -24,24 +26,42 @@ from tiketi.kernel.settings import PlatformSettings
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 FANS = 75  # four seats each: 300 seats, every one of them touched
-PAID, REFUNDED, PENDING, CANCELED_UNPAID, RELEASED = range(5)
+PAID, REFUNDED, PENDING, CANCELED_UNPAID, RELEASED, HELD, EXPIRED = range(7)
 
 
 def role(index: int) -> int:
-    """Half the fans pay; the rest split among refund, left unpaid, canceled, released."""
-    return PAID if index % 2 == 0 else (index // 2) % 4 + 1
+    """Half the fans pay; the rest split among refund, left unpaid, canceled, released, a
+    plain hold kept, a plain hold left to expire."""
+    return PAID if index % 2 == 0 else (index // 2) % 6 + 1
+
+
+async def _expire_hold(db: Database, hold_id: str) -> None:
+    """What the clock does to a hold in hold_seconds (the server's sweeper then releases it)."""
+    past = "now() - interval '1 second'"
+    async with db.engine.begin() as conn:
+        params = {"id": hold_id}
+        await conn.execute(
+            sa.text(f"UPDATE booking.holds SET expires_at = {past} WHERE id = :id"), params
+        )
+        await conn.execute(
+            sa.text(f"UPDATE booking.seats SET hold_expires_at = {past} WHERE hold_id = :id"),
+            params,
+        )
 
 
 async def _buy(
-    http: httpx.AsyncClient, fan: Fan, event_id: str, seats: list[int], part: int
+    http: httpx.AsyncClient, db: Database, fan: Fan, event_id: str, seats: list[int], part: int
 ) -> Order | None:
-    if part == RELEASED:
+    if part in (RELEASED, HELD, EXPIRED):
         hold = await http.post(
             "/api/v1/holds", json={"event_id": event_id, "seat_ids": seats}, headers=fan.headers
         )
         assert hold.status_code == 201, hold.text
-        gone = await http.delete(f"/api/v1/holds/{hold.json()['id']}", headers=fan.headers)
-        assert gone.status_code == 204
+        if part == RELEASED:
+            gone = await http.delete(f"/api/v1/holds/{hold.json()['id']}", headers=fan.headers)
+            assert gone.status_code == 204
+        if part == EXPIRED:
+            await _expire_hold(db, hold.json()["id"])
         return None
     order = await reserve_seats(http, fan, event_id, seats)
     if part == CANCELED_UNPAID:
@@ -73,8 +93,10 @@ async def _records(db: Database, event_id: str) -> dict[str, Any]:
     )
     held = await scalar(
         db,
-        "SELECT coalesce(sum(cardinality(seat_ids)), 0) FROM booking.reservations"
-        " WHERE event_id = :e AND status = 'pending_payment' AND expires_at > now()",
+        "SELECT (SELECT coalesce(sum(cardinality(seat_ids)), 0) FROM booking.reservations"
+        "  WHERE event_id = :e AND status = 'pending_payment' AND expires_at > now())"
+        " + (SELECT coalesce(sum(cardinality(seat_ids)), 0) FROM booking.holds"
+        "  WHERE event_id = :e AND status = 'active' AND expires_at > now())",
         e=event_id,
     )
     revenue = await scalar(
@@ -106,7 +128,7 @@ async def test_stats_equal_booking_and_payment_records_and_survive_a_rebuild(
     async def buy(index: int) -> Order | None:
         async with gate:
             mine = seats[index * 4 : index * 4 + 4]
-            return await _buy(http, fans[index], event.event_id, mine, role(index))
+            return await _buy(http, db, fans[index], event.event_id, mine, role(index))
 
     orders = await asyncio.gather(*[buy(i) for i in range(FANS)])
     refunds = [o.order_id for i, o in enumerate(orders) if o and role(i) == REFUNDED]
@@ -121,6 +143,18 @@ async def test_stats_equal_booking_and_payment_records_and_survive_a_rebuild(
         return int(done) == len(refunds)
 
     await until(refunded, "payment refunded every canceled paid reservation")
+    expired = [seats[i * 4 : i * 4 + 4] for i in range(FANS) if role(i) == EXPIRED]
+
+    async def swept() -> bool:
+        free = await scalar(
+            db,
+            "SELECT count(*) FROM booking.seats WHERE event_id = :e AND seat_id = ANY(:ids)"
+            " AND status = 'available'",
+            e=event.event_id, ids=[seat for four in expired for seat in four],
+        )  # fmt: skip
+        return int(free) == 4 * len(expired)
+
+    await until(swept, "booking's sweeper released the expired holds")
     await until(lambda: outboxes_sent(db), "every outbox row relayed")
     await drain_stats(runtime)
 
@@ -133,7 +167,7 @@ async def test_stats_equal_booking_and_payment_records_and_survive_a_rebuild(
     assert (
         body["seats"]["held"]
         == records["held"]
-        == 4 * sum(1 for i in range(FANS) if role(i) == PENDING)
+        == 4 * sum(1 for i in range(FANS) if role(i) in (PENDING, HELD))
     )
     assert body["seats"]["available"] == 300 - records["sold"] - records["held"]
     assert body["revenue"] == records["revenue"] > 0

@@ -29,12 +29,15 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        # The client end (host, port) of every connection that sent a MAIL: one per connection.
+        self.connections: set[tuple[str, int]] = set()
         self.refuse: set[str] = set()
         self.drop: set[str] = set()
         self.hold: set[str] = set()
         self.holding = threading.Event()
         self.release = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.controller: Controller | None = None
         self._changed: asyncio.Event | None = None
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -47,6 +50,14 @@ class SmtpSink:
             self._loop.call_soon_threadsafe(self._changed.set)
 
     # aiosmtpd's handler hooks, named by aiosmtpd (run on the server's own thread and loop)
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        self.connections.add(tuple(session.peer))
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
@@ -90,13 +101,21 @@ def smtp_server() -> Iterator[tuple[SmtpSink, int]]:
     """An aiosmtpd server on a random loopback port."""
     sink = SmtpSink()
     port = closed_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    sink.controller = Controller(sink, hostname="127.0.0.1", port=port)
+    sink.controller.start()
     try:
         yield sink, port
     finally:
         sink.release.set()
-        controller.stop()
+        sink.controller.stop()
+
+
+def restart(sink: SmtpSink, port: int) -> None:
+    """Stop the server (dropping every connection) and start a new one on the same port."""
+    assert sink.controller is not None
+    sink.controller.stop()
+    sink.controller = Controller(sink, hostname="127.0.0.1", port=port)
+    sink.controller.start()
 
 
 def inline_images(message: EmailMessage) -> dict[str, bytes]:

@@ -15,6 +15,7 @@ from tiketi.contracts.booking import (
     ReservationCanceled,
     ReservationConfirmed,
     ReservationCreated,
+    SeatsHeld,
     SeatsReleased,
 )
 from tiketi.contracts.catalog import EventPublished
@@ -55,8 +56,9 @@ def story(organizer_id: str | None = None) -> tuple[EventPublished, list[Integra
 
     r1 VIP×2 paid; r2 R×3 paid then canceled and refunded; r3 VIP×1 awaiting payment; r4 R×2
     expired; r5 VIP×2 expired then paid late; r6 R×1 expired, its late payment refunded (seats
-    gone, never approved); r7 R×2 canceled unpaid; a plain hold released.
-    Expected: sold 4 (VIP), held 1 (VIP), revenue 660,000; sales in minutes m0..m3.
+    gone, never approved); r7 R×2 canceled unpaid; r1, r3 and r4 made from plain holds (their
+    SeatsHeld: same user and expiry); plain holds: R×1 released, R×1 expired, R×1 still held.
+    Expected: sold 4 (VIP), held 2 (VIP 1, R 1), revenue 660,000; sales in minutes m0..m3.
     """
     event = published_event(rows=1, per_row=10, grades=("VIP", "R"))
     if organizer_id is not None:
@@ -78,6 +80,7 @@ def story(organizer_id: str | None = None) -> tuple[EventPublished, list[Integra
 
     later = at[0] + timedelta(hours=1)
     ids = {f"r{n}": f"ord_r{n}_{uuid.uuid4().hex[:10]}" for n in range(1, 8)}
+    hold_ids = [str(uuid.uuid4()) for _ in range(6)]
     events: list[IntegrationEvent] = [
         res(ReservationCreated, ids["r1"], vip[:2], 330000, at[0], expires_at=later),
         res(ReservationConfirmed, ids["r1"], vip[:2], 330000, at[0], payment_key="p1"),
@@ -92,7 +95,7 @@ def story(organizer_id: str | None = None) -> tuple[EventPublished, list[Integra
         res(ReservationCreated, ids["r3"], vip[2:3], 165000, at[2], expires_at=later),
         res(ReservationCreated, ids["r4"], r[3:5], 198000, at[1], expires_at=later),
         SeatsReleased(event_id=eid, seat_ids=r[3:5], reason="expired", reservation_id=ids["r4"],
-                      occurred_at=at[2]),
+                      hold_id=hold_ids[2], occurred_at=at[2]),
         res(ReservationCreated, ids["r5"], vip[3:5], 330000, at[1], expires_at=later),
         SeatsReleased(event_id=eid, seat_ids=vip[3:4], reason="expired",
                       reservation_id=ids["r5"], occurred_at=at[2]),
@@ -107,8 +110,25 @@ def story(organizer_id: str | None = None) -> tuple[EventPublished, list[Integra
         res(ReservationCreated, ids["r7"], r[6:8], 198000, at[1], expires_at=later),
         res(ReservationCanceled, ids["r7"], r[6:8], 198000, at[2], refund=False,
             reason="customer"),
-        SeatsReleased(event_id=eid, seat_ids=r[8:9], reason="released", hold_id=str(uuid.uuid4()),
-                      occurred_at=at[2]),
+    ]  # fmt: skip
+
+    def held(hold_id: str, seats: list[int], when: datetime, until: datetime) -> SeatsHeld:
+        return SeatsHeld(
+            event_id=eid, seat_ids=seats, user_id=uid, hold_id=hold_id, expires_at=until,
+            occurred_at=when,
+        )  # fmt: skip
+
+    events += [
+        held(hold_ids[0], vip[:2], at[0], later),  # became r1
+        held(hold_ids[1], vip[2:3], at[2], later),  # became r3 (still awaiting payment)
+        held(hold_ids[2], r[3:5], at[1], later),  # became r4 (expired)
+        held(hold_ids[3], r[8:9], at[2], later),
+        SeatsReleased(event_id=eid, seat_ids=r[8:9], reason="released", hold_id=hold_ids[3],
+                      user_id=uid, occurred_at=at[2]),
+        held(hold_ids[4], r[9:10], at[1], at[2]),
+        SeatsReleased(event_id=eid, seat_ids=r[9:10], reason="expired", hold_id=hold_ids[4],
+                      user_id=uid, occurred_at=at[2]),
+        held(hold_ids[5], r[9:10], at[3], later + timedelta(minutes=1)),  # held now
     ]  # fmt: skip
     return event, events
 
@@ -125,7 +145,7 @@ def expected_sales(event: EventPublished, events: Iterable[IntegrationEvent]) ->
 def assert_story_figures(body: dict[str, Any], event: EventPublished) -> None:
     """The figures story() must produce."""
     assert body["event_id"] == event.event_id and body["status"] == "on_sale"
-    assert body["seats"] == {"total": 20, "available": 15, "held": 1, "sold": 4}
+    assert body["seats"] == {"total": 20, "available": 14, "held": 2, "sold": 4}
     assert body["revenue"] == 660000
     assert body["occupancy"] == 0.2
     by_grade = {line["grade"]: line for line in body["by_grade"]}
@@ -133,6 +153,7 @@ def assert_story_figures(body: dict[str, Any], event: EventPublished) -> None:
         "grade": "VIP", "name": "VIP", "price": 165000, "total": 10, "available": 5, "held": 1,
         "sold": 4, "occupancy": 0.4,
     }  # fmt: skip
-    assert by_grade["R"]["sold"] == 0 and by_grade["R"]["available"] == 10
+    assert by_grade["R"]["sold"] == 0 and by_grade["R"]["held"] == 1
+    assert by_grade["R"]["available"] == 9
     assert sum(line["tickets"] for line in body["sales"]) == 4
     assert sum(line["revenue"] for line in body["sales"]) == 660000

@@ -10,7 +10,7 @@ from tiketi.kernel.module import ServiceModule, Worker
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.streams import Subscription
-from tiketi.services.notify.adapters.mailer import Mailer
+from tiketi.services.notify.adapters.mailer import Mailer, SmtpMailer
 from tiketi.services.notify.adapters.orm import SCHEMA
 from tiketi.services.notify.api.deps import NotifyDeps
 from tiketi.services.notify.api.routes import build_router
@@ -51,12 +51,18 @@ def build(
     async def start(runtime: Runtime) -> None:
         deps.notify(runtime)
 
+    async def stop(runtime: Runtime) -> None:
+        mailer = deps.notify(runtime).mailer
+        if isinstance(mailer, SmtpMailer):
+            await mailer.aclose()  # QUIT the connections kept open
+
     return ServiceModule(
         name="notify",
         router=build_router(deps),
         schema=SCHEMA,
         migrations=MIGRATIONS,
         startup=[start],
+        shutdown=[stop],
         workers=[_sender(deps)],
         subscriptions=[notify_subscription()],
         exports={"notify": lambda: deps},

@@ -52,6 +52,10 @@ class PaymentSettings(BaseSettings):
     reconcile_seconds: float = Field(default=10.0, gt=0, le=3600)
     reconcile_batch: int = Field(default=50, ge=1, le=1000)
     reconcile_max_backoff_seconds: float = Field(default=300.0, gt=0)
+    # Payments settled at once per process: refunds booking asked for (an event canceled with
+    # thousands of paid reservations) and the reconciler's batch. Each is its own transaction
+    # and TossPayments call, so this bounds database connections and calls in flight.
+    settle_concurrency: int = Field(default=8, ge=1, le=100)
     # The sandbox: its secret key, how long a "slow" answer sleeps (past our client timeout),
     # and how long an unconfirmed payment session lives (TossPayments: 10 minutes).
     sandbox_secret_key: SecretStr = SecretStr(SANDBOX_SECRET_KEY)

@@ -21,7 +21,13 @@ GROUP = "stats"
 
 def stats_subscription(deps: StatsDeps) -> Subscription:
     """Stats' consumer group on catalog's, booking's and payment's events."""
-    return Subscription(group=GROUP, schema=SCHEMA, handlers=stats_handlers(deps.changed))
+    # Short upserts of facts: one transaction per read rather than per message.
+    return Subscription(
+        group=GROUP,
+        schema=SCHEMA,
+        handlers=stats_handlers(deps.changed),
+        transaction_per_read=True,
+    )
 
 
 def build(platform: PlatformSettings, settings: StatsSettings | None = None) -> ServiceModule:

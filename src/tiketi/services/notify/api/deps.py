@@ -35,6 +35,8 @@ def build_mailer(settings: NotifySettings, mail_dir: Path) -> Mailer:
         start_tls=settings.smtp_starttls,
         use_tls=settings.smtp_tls,
         timeout=settings.smtp_timeout_seconds,
+        # One connection per email sent at once, kept open between them.
+        pool_size=settings.concurrency,
     )
 
 

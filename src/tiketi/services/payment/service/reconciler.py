@@ -33,6 +33,7 @@ from tiketi.services.payment.service.settle import (
     attach,
     later,
     load,
+    record_canceled_at_toss,
     record_toss,
     refund,
 )
@@ -51,11 +52,18 @@ async def reconcile_once(*, payments: Payments, now: datetime | None = None) -> 
         leased = [Snapshot.of(row) for row in rows]
         await uow.commit()
     actions: Counter[str] = Counter()
-    for payment in leased:
-        action = await _settle(payments, payment)
+    # Each payment is settled on its own (its own transactions and calls), so a batch runs
+    # side by side, bounded: one slow TossPayments answer does not hold the others up.
+    slots = asyncio.Semaphore(payments.settings.settle_concurrency)
+
+    async def settle(payment: Snapshot) -> None:
+        async with slots:
+            action = await _settle(payments, payment)
         actions[action] += 1
         metrics.RECONCILER.labels(action).inc()
         log.info("payment_reconciled", order_id=payment.order_id, was=payment.state, action=action)
+
+    await asyncio.gather(*(settle(payment) for payment in leased))
     return actions
 
 
@@ -68,6 +76,8 @@ async def _settle(payments: Payments, payment: Snapshot) -> str:
             row = await load(payments, payment.order_id)
             assert row is not None
             payment = Snapshot.of(row)  # the paymentKey TossPayments approved
+        elif payment.state is PaymentState.APPROVED and await _canceled_at_toss(payments, payment):
+            return "resolved_canceled_at_toss"
         if payment.state is PaymentState.REFUNDING:
             return _action(await refund(payments, payment.order_id))
         return _action(await attach(payments, payment))
@@ -106,6 +116,22 @@ async def _resolve(payments: Payments, payment: Snapshot) -> PaymentState:
     if state is PaymentState.UNKNOWN:
         await later(payments, payment, payment.state)
     return state
+
+
+async def _canceled_at_toss(payments: Payments, payment: Snapshot) -> bool:
+    """An approved payment still to attach: was it cancelled at TossPayments meanwhile (the
+    merchant's console)? Then it is refunded, not attached to a reservation."""
+    try:
+        toss = await payments.toss.payment(payment.payment_key)
+    except TossUnreachable:
+        await later(payments, payment, payment.state)
+        raise
+    if not toss.fully_canceled:
+        return False
+    async with payments.uow() as uow:
+        moved = await record_canceled_at_toss(uow.session, payment, toss)
+        await uow.commit()
+    return moved
 
 
 def _action(settled: Settled) -> str:

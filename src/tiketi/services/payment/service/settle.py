@@ -35,6 +35,10 @@ from tiketi.services.payment.service.common import Payments, utcnow
 log = structlog.get_logger("tiketi.payment")
 
 UNSETTLED = (PaymentState.APPROVING, PaymentState.UNKNOWN)
+# A payment TossPayments reports cancelled in full that we had approved or attached: the
+# merchant cancelled it outside Tiketi (the console, a chargeback). Booking voids its
+# reservation on the PaymentRefunded that says so.
+CANCELED_AT_TOSS = "payment_canceled"
 REFUND_REASONS = {
     "customer": "고객 요청 취소",
     "event_canceled": "공연 취소",
@@ -170,7 +174,7 @@ async def attach(payments: Payments, payment: Snapshot) -> Settled:
         if moved:
             return Settled.CONFIRMED
         # Someone else settled it meanwhile (or a refund request got there first).
-        return await current(payments, payment.order_id)
+        return await _lost_attach(payments, payment)
     reason = (
         "seats_gone"
         if answer is not None and answer.outcome == "seats_taken"
@@ -184,6 +188,46 @@ async def attach(payments: Payments, payment: Snapshot) -> Settled:
         )  # fmt: skip
         await uow.commit()
     return await refund(payments, payment.order_id)
+
+
+async def _lost_attach(payments: Payments, payment: Snapshot) -> Settled:
+    """Booking confirmed the reservation, but the payment had moved on meanwhile. If it was
+    cancelled at TossPayments, booking may have read that PaymentRefunded before its own
+    confirmation committed: say it again, so the reservation confirmed just now is voided
+    (booking voids a confirmed reservation once, whichever event it reads)."""
+    row = await load(payments, payment.order_id)
+    if (
+        row is not None
+        and row.state == PaymentState.REFUNDED
+        and row.refund_reason == CANCELED_AT_TOSS
+    ):
+        async with payments.uow() as uow:
+            await _refunded_event(uow.session, payment, row.payment_key, CANCELED_AT_TOSS)
+            await uow.commit()
+        return Settled.REFUNDED
+    return await current(payments, payment.order_id)
+
+
+async def record_canceled_at_toss(
+    session: AsyncSession,
+    payment: Snapshot,
+    toss: TossPayment,
+    *,
+    from_states: tuple[PaymentState, ...] = (PaymentState.APPROVED, PaymentState.CONFIRMED),
+) -> bool:
+    """An approved or confirmed payment TossPayments says was cancelled in full (in the
+    caller's transaction): `refunded`, and PaymentRefunded(reason payment_canceled) so booking
+    voids the reservation. False when the payment was not in `from_states` (any more)."""
+    if not toss.fully_canceled or toss.payment_key != payment.payment_key:
+        return False
+    moved = await PaymentRecords(session).move(
+        payment.order_id, from_states=from_states, state=PaymentState.REFUNDED.value,
+        lease_until=None, refund_reason=CANCELED_AT_TOSS, **toss_fields(toss),
+    )  # fmt: skip
+    if moved:
+        log.warning("payment_canceled_at_toss", order_id=payment.order_id, was=payment.state)
+        await _refunded_event(session, payment, payment.payment_key, CANCELED_AT_TOSS)
+    return moved
 
 
 def _approved_event(row: Payment) -> PaymentApproved:

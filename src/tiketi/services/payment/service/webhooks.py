@@ -22,6 +22,7 @@ from tiketi.services.payment.domain.models import (
     TossUnreachable,
 )
 from tiketi.services.payment.service.common import Payments, utcnow
+from tiketi.services.payment.service.settle import Snapshot, record_canceled_at_toss
 
 log = structlog.get_logger("tiketi.payment.webhooks")
 
@@ -111,6 +112,12 @@ async def _status_changed(payments: Payments, toss: TossPayment) -> str:
             row.state = PaymentState.UNKNOWN.value
             row.next_attempt_at = utcnow()
             result = "reopened"
+        elif toss.fully_canceled and await record_canceled_at_toss(
+            uow.session, Snapshot.of(row), toss
+        ):
+            # Cancelled outside Tiketi after we approved it: refunded; booking voids the
+            # reservation (a confirmation still running re-announces it, see settle.attach).
+            result = "canceled_at_toss"
         elif PaymentState(row.state).open:
             row.next_attempt_at = utcnow()
             result = "nudged"

@@ -7,7 +7,8 @@ as it was at opening), 5 quit (set: frozen fans who left before their number cam
 6 active (zset user → admission expiry, ms), 7 admitted (hash user → jti, read by booking).
 
 Replies start with a code: 1 waiting, 2 admitted, 3 pre-queue, 0 no place, -1 no state (meta
-missing), -2 another epoch (followed by it), -3 sale closed, -4 before the pre-queue window.
+missing), -2 another epoch (followed by it), -3 sale closed, -4 before the pre-queue window,
+-5 a join limit (followed by the milliseconds until a join is allowed).
 """
 
 from __future__ import annotations
@@ -116,8 +117,11 @@ local function place_of(user, now)
 end
 """
 
-# ARGV: epoch, user, opens_ms, closes_ms, pre_window_ms, max_active, ceiling rate, ttl_ms.
-# Idempotent per user; O(log n). Admits at once when nobody waits and budget and rate allow.
+# KEYS 8, 9: the join limits' token buckets (per client address, per account), under the
+# event's tag too. ARGV: epoch, user, opens_ms, closes_ms, pre_window_ms, max_active, ceiling
+# rate, ttl_ms, then per address rate (tokens/s, 0: no limit) and burst, per account rate and
+# burst. Idempotent per user; O(log n). Admits at once when nobody waits and budget and rate
+# allow. The limits are checked first (a refused join changes nothing else): {-5, wait_ms}.
 JOIN = (
     _PRELUDE
     + """
@@ -125,6 +129,25 @@ local problem = epoch_problem(ARGV[1])
 if problem then return problem end
 local user = ARGV[2]
 local now = now_ms()
+
+-- 0 when a token was taken from the bucket (or there is no limit), else ms until one is due
+local function bucket_wait(key, rate, burst)
+  if rate <= 0 then return 0 end
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1]) or burst
+  local ts = tonumber(state[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+  local wait = 0
+  if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
+  return wait
+end
+local wait = bucket_wait(KEYS[8], tonumber(ARGV[9]), tonumber(ARGV[10]))
+if wait > 0 then return {-5, wait} end
+wait = bucket_wait(KEYS[9], tonumber(ARGV[11]), tonumber(ARGV[12]))
+if wait > 0 then return {-5, wait} end
+
 if now >= tonumber(ARGV[4]) then return {-3} end
 local expires = redis.call('ZSCORE', ACTIVE, user)
 if expires and tonumber(expires) <= now then

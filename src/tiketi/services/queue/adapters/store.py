@@ -19,7 +19,7 @@ from tiketi.contracts.pressure import PRESSURE_KEY, BookingPressure, combine
 from tiketi.services.queue.adapters import lua
 
 WAITING, ADMITTED, PRE_QUEUE, NO_PLACE = 1, 2, 3, 0
-_MISSING, _OTHER_EPOCH, SALE_CLOSED, TOO_EARLY = -1, -2, -3, -4
+_MISSING, _OTHER_EPOCH, SALE_CLOSED, TOO_EARLY, LIMITED = -1, -2, -3, -4, -5
 LEASE_KEY = "queue:admitter:lease"
 
 
@@ -49,6 +49,22 @@ def keys(event_id: str) -> list[str]:
     ]
 
 
+def limit_keys(event_id: str, *, client_ip: str, user_id: str) -> list[str]:
+    """The join limits' buckets of one fan (address, account) in one event's room."""
+    tag = queue_tag(event_id)
+    return [f"{tag}:limit:ip:{client_ip}", f"{tag}:limit:user:{user_id}"]
+
+
+@dataclass(frozen=True)
+class JoinLimits:
+    """Joins per client address and per account: tokens a second and burst (rate 0: none)."""
+
+    ip_rate: float = 0.0
+    ip_burst: int = 1
+    user_rate: float = 0.0
+    user_burst: int = 1
+
+
 def challenge_key(event_id: str, challenge: str) -> str:
     """Where a proof-of-work challenge waits for its single use."""
     return f"{queue_tag(event_id)}:pow:{challenge}"
@@ -67,6 +83,8 @@ class PlaceReply:
     state: str = ""
     # NO_PLACE in a room whose state was lost and re-created: the fan's place may be gone.
     reset: bool = False
+    # LIMITED: milliseconds until the fan may join again.
+    retry_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +119,8 @@ def _check(reply: Sequence[Any]) -> None:
 
 def _place(reply: Sequence[Any]) -> PlaceReply:
     _check(reply)
+    if int(reply[0]) == LIMITED:
+        return PlaceReply(LIMITED, retry_ms=int(reply[1]))
     if len(reply) < 7:
         return PlaceReply(int(reply[0]), reset=len(reply) > 1 and int(reply[1]) > 0)
     eta = str(reply[5])
@@ -142,12 +162,17 @@ class QueueStore:
         max_active: int,
         ceiling: float,
         ttl_ms: int,
+        client_ip: str,
+        limits: JoinLimits,
     ) -> PlaceReply:
-        """Take (or find again) the fan's place; may admit at once."""
+        """Take (or find again) the fan's place; may admit at once. One round trip: the join
+        limits' buckets are taken in the same script (LIMITED when one is empty)."""
         args: list[str | int | float] = [
             epoch, user_id, opens_ms, closes_ms, pre_window_ms, max_active, ceiling, ttl_ms,
+            limits.ip_rate, limits.ip_burst, limits.user_rate, limits.user_burst,
         ]  # fmt: skip
-        return _place(await self._join(keys=keys(event_id), args=args))
+        names = keys(event_id) + limit_keys(event_id, client_ip=client_ip, user_id=user_id)
+        return _place(await self._join(keys=names, args=args))
 
     async def status(self, event_id: str, *, epoch: int, user_id: str) -> PlaceReply:
         """The fan's place, or NO_PLACE (with `reset` when the room lost its state once)."""

@@ -14,7 +14,7 @@ from tiketi.services.queue.adapters.realtime import RealtimeNotifier
 from tiketi.services.queue.adapters.store import QueueStore
 from tiketi.services.queue.domain.ports import QueueNotifier
 from tiketi.services.queue.service.admitter import Admitter
-from tiketi.services.queue.service.common import EventDirectory, JoinLimits, Queue
+from tiketi.services.queue.service.common import EventDirectory, Queue, join_limits
 from tiketi.services.queue.settings import QueueSettings
 
 
@@ -48,7 +48,7 @@ class QueueDeps:
                     ttl=settings.event_cache_seconds,
                     pre_window=timedelta(seconds=settings.pre_queue_seconds),
                 ),
-                limits=JoinLimits(runtime.redis, settings),
+                limits=join_limits(settings),
                 notifier=self.notifier or RealtimeNotifier(runtime),
             )
         return self._queue

@@ -10,15 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import structlog
-from redis.asyncio import Redis
 
 from tiketi.contracts.admission import issue_admission_token
 from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.errors import Busy
-from tiketi.kernel.ratelimit import TokenBucket
 from tiketi.kernel.singleflight import SingleFlight
 from tiketi.services.queue.adapters.events import EventRows, view
-from tiketi.services.queue.adapters.store import OtherEpoch, QueueStore, StateMissing
+from tiketi.services.queue.adapters.store import JoinLimits, OtherEpoch, QueueStore, StateMissing
 from tiketi.services.queue.domain.errors import EventNotFound
 from tiketi.services.queue.domain.models import FairnessView, QueueEvent, from_ms
 from tiketi.services.queue.domain.ports import NoNotifier, QueueNotifier
@@ -101,32 +99,13 @@ class EventDirectory:
         return rooms
 
 
-class JoinLimits:
-    """Joins per client address and per account (Redis token buckets every process shares)."""
-
-    def __init__(self, redis: Redis, settings: QueueSettings) -> None:
-        per_ip = settings.join_per_ip_per_minute
-        per_user = settings.join_per_user_per_minute
-        self.per_ip = (
-            TokenBucket(redis, name="queue-join-ip", rate=per_ip / 60, burst=max(5, per_ip // 60))
-            if per_ip > 0
-            else None
-        )
-        self.per_user = (
-            TokenBucket(
-                redis, name="queue-join-user", rate=per_user / 60,
-                burst=settings.join_per_user_burst,
-            )
-            if per_user > 0
-            else None
-        )  # fmt: skip
-
-    async def check(self, *, client_ip: str, user_id: str) -> None:
-        """Raise 429 RATE_LIMITED (with Retry-After) when either bucket is empty."""
-        if self.per_ip is not None:
-            await self.per_ip.check(client_ip)
-        if self.per_user is not None:
-            await self.per_user.check(user_id)
+def join_limits(settings: QueueSettings) -> JoinLimits:
+    """The join limits of the settings, as the join script takes them."""
+    per_ip, per_user = settings.join_per_ip_per_minute, settings.join_per_user_per_minute
+    return JoinLimits(
+        ip_rate=per_ip / 60, ip_burst=max(5, per_ip // 60),
+        user_rate=per_user / 60, user_burst=settings.join_per_user_burst,
+    )  # fmt: skip
 
 
 @dataclass

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tiketi.kernel.errors import DomainError
+from tiketi.kernel.errors import DomainError, RateLimited
+from tiketi.kernel.metrics import RATE_LIMITED
 from tiketi.services.queue.adapters import metrics
 from tiketi.services.queue.adapters.store import (
     ADMITTED,
+    LIMITED,
     NO_PLACE,
     PRE_QUEUE,
     SALE_CLOSED,
@@ -79,7 +82,6 @@ async def _join(
     event.check_joinable()
     if event.closed(utcnow()):
         raise _sale_closed(event)
-    await queue.limits.check(client_ip=client_ip, user_id=user_id)
     if queue.settings.pow_difficulty > 0:
         await _check_proof(queue, event, user_id, proof)
     settings = queue.settings
@@ -95,9 +97,14 @@ async def _join(
             max_active=current.max_active,
             ceiling=current.admit_per_second,
             ttl_ms=settings.admission_seconds * 1000,
+            client_ip=client_ip,
+            limits=queue.limits,
         )
 
     reply, event = await with_state(queue, event, run)
+    if reply.code == LIMITED:
+        RATE_LIMITED.labels("queue-join").inc()
+        raise RateLimited(max(1, math.ceil(reply.retry_ms / 1000)))
     return _place(queue, event, user_id, reply)
 
 

@@ -80,6 +80,29 @@ class StatsReservation(Base):
     released_seat_ids: Mapped[list[int]] = mapped_column(
         ARRAY(BigInteger), server_default=text("'{}'")
     )
+    # Whose it is and when its hold runs out (ReservationCreated): the hold it was made from
+    # has the same user and the same expiry (booking copies the hold's), see StatsHold.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StatsHold(Base):
+    """A plain hold's facts (SeatsHeld, SeatsReleased with its hold id).
+
+    Its seats count as held until released, unless a reservation was made from it — a
+    reservation of the same event, user and expiry — whose own facts then count them."""
+
+    __tablename__ = "holds"
+
+    hold_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    seat_ids: Mapped[list[int] | None] = mapped_column(ARRAY(BigInteger))
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_seat_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), server_default=text("'{}'")
+    )
 
 
 class StatsPayment(Base):
@@ -95,4 +118,4 @@ class StatsPayment(Base):
     refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-TABLES = ("events", "grades", "seats", "reservations", "payments")
+TABLES = ("events", "grades", "seats", "reservations", "holds", "payments")

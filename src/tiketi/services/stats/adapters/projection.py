@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, text
+from sqlalchemy import TextClause, func, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tiketi.contracts.booking import SeatsHeld
 from tiketi.contracts.catalog import EventCanceled, EventPublished
 from tiketi.contracts.payment import PaymentApproved, PaymentRefunded
 from tiketi.services.stats.adapters.orm import (
@@ -17,8 +18,6 @@ from tiketi.services.stats.adapters.orm import (
     TABLES,
     StatsEvent,
     StatsGrade,
-    StatsPayment,
-    StatsReservation,
 )
 
 _INSERT_SEATS = text(
@@ -26,6 +25,66 @@ _INSERT_SEATS = text(
     " SELECT :event_id, s.seat_id, s.grade"
     " FROM unnest(CAST(:seat_ids AS bigint[]), CAST(:grades AS varchar[])) AS s(seat_id, grade)"
     " ON CONFLICT DO NOTHING"
+)
+
+# The upserts of the hot path (a message each, thousands a minute in a sale) as SQL written
+# once: building and cache-keying an ORM statement per message cost more than running it.
+# Each only sets facts: first times kept (coalesce), seat sets grown by union.
+
+
+def _reservation_upsert(column: str) -> TextClause:
+    return text(
+        f"""INSERT INTO stats.reservations
+            (id, event_id, seat_ids, amount, user_id, expires_at, {column})
+        VALUES (:id, :event_id, CAST(:seat_ids AS bigint[]), :amount, :user_id,
+                :expires_at, :at)
+        ON CONFLICT (id) DO UPDATE SET
+            seat_ids = excluded.seat_ids, amount = excluded.amount,
+            {column} = coalesce(stats.reservations.{column}, excluded.{column}),
+            user_id = coalesce(stats.reservations.user_id, excluded.user_id),
+            expires_at = coalesce(stats.reservations.expires_at, excluded.expires_at)"""  # noqa: S608
+    )
+
+
+_RESERVATION = {
+    fact: _reservation_upsert(column)
+    for fact, column in (
+        ("created", "created_at"),
+        ("confirmed", "confirmed_at"),
+        ("canceled", "canceled_at"),
+    )
+}
+_RESERVATION_RELEASED = text(
+    """INSERT INTO stats.reservations (id, event_id, released_seat_ids)
+    VALUES (:id, :event_id, CAST(:seat_ids AS bigint[]))
+    ON CONFLICT (id) DO UPDATE SET released_seat_ids = ARRAY(SELECT DISTINCT unnest(
+        stats.reservations.released_seat_ids || excluded.released_seat_ids) ORDER BY 1)"""
+)
+# A release read first keeps its seats; the hold's own facts fill in the rest.
+_HOLD = text(
+    """INSERT INTO stats.holds (hold_id, event_id, user_id, seat_ids, held_at, expires_at)
+    VALUES (:id, :event_id, :user_id, CAST(:seat_ids AS bigint[]), :held_at, :expires_at)
+    ON CONFLICT (hold_id) DO UPDATE SET user_id = excluded.user_id,
+        seat_ids = excluded.seat_ids, held_at = excluded.held_at,
+        expires_at = excluded.expires_at"""
+)
+_HOLD_RELEASED = text(
+    """INSERT INTO stats.holds (hold_id, event_id, released_seat_ids)
+    VALUES (:id, :event_id, CAST(:seat_ids AS bigint[]))
+    ON CONFLICT (hold_id) DO UPDATE SET released_seat_ids = ARRAY(SELECT DISTINCT unnest(
+        stats.holds.released_seat_ids || excluded.released_seat_ids) ORDER BY 1)"""
+)
+_PAYMENT_APPROVED = text(
+    """INSERT INTO stats.payments (payment_key, reservation_id, amount, approved_at)
+    VALUES (:key, :reservation_id, :amount, :at)
+    ON CONFLICT (payment_key) DO UPDATE SET amount = excluded.amount,
+        approved_at = coalesce(stats.payments.approved_at, excluded.approved_at)"""
+)
+_PAYMENT_REFUNDED = text(
+    """INSERT INTO stats.payments (payment_key, reservation_id, refund_amount, refunded_at)
+    VALUES (:key, :reservation_id, :amount, :at)
+    ON CONFLICT (payment_key) DO UPDATE SET refund_amount = excluded.refund_amount,
+        refunded_at = coalesce(stats.payments.refunded_at, excluded.refunded_at)"""
 )
 
 
@@ -104,87 +163,68 @@ class Projection:
         amount: int,
         fact: str,
         at: datetime,
+        user_id: str | None = None,
+        expires_at: datetime | None = None,
     ) -> None:
         """Record that a reservation was created, confirmed or canceled (`fact`) at `at`."""
-        column = {"created": "created_at", "confirmed": "confirmed_at", "canceled": "canceled_at"}[
-            fact
-        ]
-        insert = pg_insert(StatsReservation).values(
-            id=reservation_id,
-            event_id=uuid.UUID(event_id),
-            seat_ids=list(seat_ids),
-            amount=amount,
-            **{column: at},
-        )
-        table = StatsReservation.__table__
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[StatsReservation.id],
-                set_={
-                    "seat_ids": insert.excluded.seat_ids,
-                    "amount": insert.excluded.amount,
-                    column: func.coalesce(table.c[column], insert.excluded[column]),
-                },
-            )
+            _RESERVATION[fact],
+            {
+                "id": reservation_id,
+                "event_id": uuid.UUID(event_id),
+                "seat_ids": list(seat_ids),
+                "amount": amount,
+                "user_id": uuid.UUID(user_id) if user_id else None,
+                "expires_at": expires_at,
+                "at": at,
+            },
         )
 
     async def seats_released(
         self, *, reservation_id: str, event_id: str, seat_ids: Sequence[int]
     ) -> None:
         """Some of a reservation's seats went back on sale (its hold ran out)."""
-        insert = pg_insert(StatsReservation).values(
-            id=reservation_id, event_id=uuid.UUID(event_id), released_seat_ids=list(seat_ids)
-        )
-        # A set union: the same release applied twice leaves the same set.
-        union = text(
-            "ARRAY(SELECT DISTINCT unnest(stats.reservations.released_seat_ids"
-            " || excluded.released_seat_ids) ORDER BY 1)"
-        )
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[StatsReservation.id], set_={"released_seat_ids": union}
-            )
+            _RESERVATION_RELEASED,
+            {"id": reservation_id, "event_id": uuid.UUID(event_id), "seat_ids": list(seat_ids)},
+        )
+
+    async def seats_held(self, event: SeatsHeld) -> None:
+        """A plain hold: its seats, whose, until when."""
+        await self.session.execute(
+            _HOLD,
+            {
+                "id": event.hold_id,
+                "event_id": uuid.UUID(event.event_id),
+                "user_id": uuid.UUID(event.user_id),
+                "seat_ids": list(event.seat_ids),
+                "held_at": event.occurred_at,
+                "expires_at": event.expires_at,
+            },
+        )
+
+    async def hold_released(self, *, hold_id: str, event_id: str, seat_ids: Sequence[int]) -> None:
+        """Some of a hold's seats went back on sale (let go, or ran out)."""
+        await self.session.execute(
+            _HOLD_RELEASED,
+            {"id": hold_id, "event_id": uuid.UUID(event_id), "seat_ids": list(seat_ids)},
         )
 
     async def payment_approved(self, event: PaymentApproved) -> None:
         """A payment was approved and attached to its reservation."""
-        insert = pg_insert(StatsPayment).values(
-            payment_key=event.payment_key,
-            reservation_id=event.reservation_id,
-            amount=event.amount,
-            approved_at=event.occurred_at,
-        )
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[StatsPayment.payment_key],
-                set_={
-                    "amount": insert.excluded.amount,
-                    "approved_at": func.coalesce(
-                        StatsPayment.approved_at, insert.excluded.approved_at
-                    ),
-                },
-            )
-        )
+            _PAYMENT_APPROVED,
+            {"key": event.payment_key, "reservation_id": event.reservation_id,
+             "amount": event.amount, "at": event.occurred_at},
+        )  # fmt: skip
 
     async def payment_refunded(self, event: PaymentRefunded) -> None:
         """A payment went back to its payer (counted only if it had been approved)."""
-        insert = pg_insert(StatsPayment).values(
-            payment_key=event.payment_key,
-            reservation_id=event.reservation_id,
-            refund_amount=event.amount,
-            refunded_at=event.occurred_at,
-        )
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[StatsPayment.payment_key],
-                set_={
-                    "refund_amount": insert.excluded.refund_amount,
-                    "refunded_at": func.coalesce(
-                        StatsPayment.refunded_at, insert.excluded.refunded_at
-                    ),
-                },
-            )
-        )
+            _PAYMENT_REFUNDED,
+            {"key": event.payment_key, "reservation_id": event.reservation_id,
+             "amount": event.amount, "at": event.occurred_at},
+        )  # fmt: skip
 
     async def clear(self) -> None:
         """Empty every fact table (a rebuild replays the streams into them)."""

@@ -34,6 +34,28 @@ _SEATS = text(
     """  # noqa: S608
 )
 
+# A plain hold's seats are held until released, unless its event was canceled (booking then
+# releases every seat with one message naming no hold) or a reservation was made from it: a
+# reservation of the same event and user with the same expiry (booking gives a reservation its
+# hold's expiry), whose own facts count those seats from then on.
+_HOLD_FILTER = "(CAST(:event_id AS uuid) IS NULL OR h.event_id = CAST(:event_id AS uuid))"
+_HOLDS = text(
+    f"""
+    SELECT h.event_id, s.grade, count(*) AS held
+    FROM stats.holds h
+    CROSS JOIN LATERAL unnest(h.seat_ids) AS u(seat_id)
+    LEFT JOIN stats.seats s ON s.event_id = h.event_id AND s.seat_id = u.seat_id
+    WHERE {_HOLD_FILTER}
+      AND NOT u.seat_id = ANY(h.released_seat_ids)
+      AND NOT EXISTS (SELECT 1 FROM stats.events e
+                      WHERE e.event_id = h.event_id AND e.status = 'canceled')
+      AND NOT EXISTS (SELECT 1 FROM stats.reservations r
+                      WHERE r.event_id = h.event_id AND r.user_id = h.user_id
+                        AND r.expires_at = h.expires_at)
+    GROUP BY h.event_id, s.grade
+    """  # noqa: S608
+)
+
 # Revenue is what approved payments brought in, less those of them refunded; a refund of a
 # payment never approved (a late one whose seats were gone) never counted as revenue.
 _REVENUE = text(
@@ -136,6 +158,9 @@ class StatsQueries:
             grade = row.grade or ""
             sold[row.event_id][grade] = int(row.sold)
             held[row.event_id][grade] = int(row.held)
+        for row in (await self.session.execute(_HOLDS, params)).all():
+            grade = row.grade or ""
+            held[row.event_id][grade] = held[row.event_id].get(grade, 0) + int(row.held)
         revenue = {
             row.event_id: int(row.revenue)
             for row in (await self.session.execute(_REVENUE, params)).all()
@@ -148,7 +173,7 @@ class StatsQueries:
                 sold_by_grade=dict(sold[eid]),
                 held_by_grade=dict(held[eid]),
             )
-            for eid in set(sold) | set(revenue)
+            for eid in set(sold) | set(held) | set(revenue)
         }
 
     async def sales(self, event_id: uuid.UUID) -> list[MinuteSales]:

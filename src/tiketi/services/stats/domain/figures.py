@@ -1,7 +1,7 @@
 """The figures of one event and the totals across events, from the projection's counts.
 
-"held" means the seats of reservations awaiting payment: booking announces no event for a
-plain hold (a seat picked but not yet reserved), so such seats count as available here.
+"held" means the seats of plain holds (SeatsHeld, until released or expired) and of
+reservations awaiting payment; "sold" the seats of paid reservations never canceled.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from tiketi.contracts.booking import (
     ReservationConfirmed,
     ReservationCreated,
     ReservationFact,
+    SeatsHeld,
     SeatsReleased,
 )
 from tiketi.contracts.catalog import EventCanceled, EventPublished
@@ -57,33 +58,28 @@ def stats_handlers(
                 amount=event.amount,
                 fact=fact,
                 at=event.occurred_at,
+                user_id=event.user_id,
+                expires_at=event.expires_at if isinstance(event, ReservationCreated) else None,
             )
             _after_commit(session, changed(), uuid.UUID(event.event_id))
 
         return handle
 
-    async def on_released(event: SeatsReleased, session: AsyncSession) -> None:
-        # Only a reservation's seats count as held here; a plain hold's release changes nothing.
-        if event.reservation_id is None:
-            return
-        await Projection(session).seats_released(
-            reservation_id=event.reservation_id, event_id=event.event_id, seat_ids=event.seat_ids
-        )
+    async def on_held(event: SeatsHeld, session: AsyncSession) -> None:
+        await Projection(session).seats_held(event)
         _after_commit(session, changed(), uuid.UUID(event.event_id))
 
-    async def payment_changed(event: PaymentFact, session: AsyncSession) -> None:
-        # Payments name no event: their reservation does, if it was seen already.
-        event_id = await StatsQueries(session).event_of(event.reservation_id)
-        if event_id is not None:
-            _after_commit(session, changed(), event_id)
+    async def on_released(event: SeatsReleased, session: AsyncSession) -> None:
+        if await apply_released(session, event):
+            _after_commit(session, changed(), uuid.UUID(event.event_id))
 
     async def on_approved(event: PaymentApproved, session: AsyncSession) -> None:
         await Projection(session).payment_approved(event)
-        await payment_changed(event, session)
+        await _payment_changed(session, changed(), event)
 
     async def on_refunded(event: PaymentRefunded, session: AsyncSession) -> None:
         await Projection(session).payment_refunded(event)
-        await payment_changed(event, session)
+        await _payment_changed(session, changed(), event)
 
     return {
         EventPublished: on_published,
@@ -91,7 +87,37 @@ def stats_handlers(
         ReservationCreated: on_reservation("created"),
         ReservationConfirmed: on_reservation("confirmed"),
         ReservationCanceled: on_reservation("canceled"),
+        SeatsHeld: on_held,
         SeatsReleased: on_released,
         PaymentApproved: on_approved,
         PaymentRefunded: on_refunded,
     }
+
+
+async def apply_released(session: AsyncSession, event: SeatsReleased) -> bool:
+    """A plain hold's release (released, expired) or a reservation's (expired, canceled); an
+    expired reservation's names both. An event's cancellation names neither (its holds stop
+    counting with the event's status): False, nothing recorded."""
+    if event.reservation_id is None and event.hold_id is None:
+        return False
+    projection = Projection(session)
+    if event.hold_id is not None:
+        await projection.hold_released(
+            hold_id=event.hold_id, event_id=event.event_id, seat_ids=event.seat_ids
+        )
+    if event.reservation_id is not None:
+        await projection.seats_released(
+            reservation_id=event.reservation_id, event_id=event.event_id, seat_ids=event.seat_ids
+        )
+    return True
+
+
+async def _payment_changed(
+    session: AsyncSession, changed: Changed | None, event: PaymentFact
+) -> None:
+    # Payments name no event: their reservation does, if it was seen already.
+    if changed is None:
+        return
+    event_id = await StatsQueries(session).event_of(event.reservation_id)
+    if event_id is not None:
+        _after_commit(session, changed, event_id)

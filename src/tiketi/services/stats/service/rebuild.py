@@ -34,6 +34,7 @@ async def rebuild(runtime: Runtime) -> ConsumeStats:
         handlers=stats_handlers(),
         batch=500,
         claim_idle_ms=1000,
+        transaction_per_read=True,
     )
     async with runtime.db.sessions() as session, session.begin():
         await Projection(session).clear()
