@@ -14,7 +14,10 @@ from dataclasses import fields
 from pathlib import Path
 
 from bench import ceilings as ceiling
+from bench.admission import admission
+from bench.checkout import checkout
 from bench.context import Context, Options
+from bench.flash import flash_sale
 from bench.holds import hold_contention, hold_latency
 from bench.queue import queue_join
 from bench.reads import inventory_load, seat_map_read
@@ -25,8 +28,7 @@ from bench.stack import ROOT, running_stack
 
 Scenario = Callable[[Context], Awaitable[list[Result]]]
 
-# The order of a full run. Issue 5's admission and issue 10's checkout/flash-sale are added
-# here as functions of the same shape (Context -> rows) when their services can be driven.
+# The order of a full run (the flash sale last: it signs up the most fans).
 SCENARIOS: dict[str, Scenario] = {
     "inventory-load": inventory_load,
     "seat-map-read": seat_map_read,
@@ -34,12 +36,26 @@ SCENARIOS: dict[str, Scenario] = {
     "hold-contention": hold_contention,
     "socket-fanout": socket_fanout,
     "queue-join": queue_join,
+    "admission": admission,
+    "checkout": checkout,
+    "flash-sale": flash_sale,
 }
 
 TINY = Options(
     attempts=300, per_hold=2, window=32, concurrency=8, rate=50, duration=2, reads=300,
     map_seats=200, inventory_seats=2_000, sockets=20, socket_capacity=30, socket_procs=1,
-    socket_holds=2, joins=200, join_fans=50, ceiling_requests=500, ceiling_seconds=2,
+    socket_holds=2, joins=200, join_fans=50, admission_fans=60, admission_max_active=20,
+    admission_rate=50, shop_seconds=0.2, poll_min=0.2, poll_max=2, checkouts=40,
+    flash_fans=80, flash_seconds=3, flash_seats=60, flash_max_active=20, flash_rate=50,
+    ceiling_requests=500, ceiling_seconds=2,
+)  # fmt: skip
+
+# A few minutes in all: what to run on a busy machine, or before a full run.
+QUICK = Options(
+    attempts=5_000, reads=5_000, inventory_seats=20_000, sockets=500, socket_capacity=1_000,
+    joins=2_000, join_fans=500, admission_fans=1_000, admission_max_active=250,
+    admission_rate=500, checkouts=500, flash_fans=2_000, flash_seconds=20, flash_seats=500,
+    flash_max_active=250, flash_rate=100, ceiling_requests=5_000, ceiling_seconds=5,
 )  # fmt: skip
 
 HELP = {
@@ -61,6 +77,21 @@ HELP = {
     "max_tickets": "events' max_tickets_per_user (each fan buys up to this many seats)",
     "joins": "queue-join: join requests",
     "join_fans": "queue-join: distinct fans joining (the rest are repeat joins)",
+    "admission_fans": "admission: fans waiting in the pre-queue when the sale opens",
+    "admission_max_active": "admission: the room's max_active (fans shopping at once)",
+    "admission_rate": "admission: the room's admit_per_second",
+    "shop_seconds": "admission: seconds an admitted fan shops before giving the place back",
+    "poll_min": "admission, flash-sale: least seconds between a waiting fan's status polls",
+    "poll_max": "admission, flash-sale: most seconds between a waiting fan's status polls",
+    "checkouts": "checkout: purchases (hold → reservation → sandbox pay → confirm)",
+    "flash_fans": "flash-sale: fans (N)",
+    "flash_seconds": "flash-sale: seconds over which the fans arrive (T)",
+    "flash_seats": "flash-sale: seats on sale (M)",
+    "flash_max_active": "flash-sale: the room's max_active",
+    "flash_rate": "flash-sale: the room's admit_per_second",
+    "flash_quantity": "flash-sale: each fan wants 1..this many seats (the event's ticket limit)",
+    "pow_difficulty": "proof-of-work bits the platform asks of every join (0: off; not with "
+    "queue-join, whose joins send none)",
     "ceiling_requests": "requests per hello-world and redis-benchmark ceiling",
     "ceiling_seconds": "seconds per pgbench ceiling",
 }
@@ -74,7 +105,12 @@ def parse(argv: list[str]) -> tuple[list[str], Options, Path, bool]:
     parser.add_argument(
         "scenarios", nargs="*", metavar="SCENARIO", help=f"any of {', '.join(SCENARIOS)}; none: all"
     )
-    parser.add_argument("--tiny", action="store_true", help="every size tiny (the smoke test)")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--tiny", action="store_true", help="every size tiny (the smoke test)")
+    sizes.add_argument(
+        "--quick", action="store_true",
+        help="every size a few minutes' worth (flash sale: 2,000 fans / 20 s / 500 seats)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument(
         "--skip-ceilings", action="store_true", help="no ceilings (ratios left out; for trials)"
@@ -90,9 +126,11 @@ def parse(argv: list[str]) -> tuple[list[str], Options, Path, bool]:
     unknown = [s for s in args.scenarios if s not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
-    base = TINY if args.tiny else Options()
+    base = TINY if args.tiny else QUICK if args.quick else Options()
     chosen = {f.name: getattr(args, f.name) for f in fields(Options)}
     options = Options(**{**base.__dict__, **{k: v for k, v in chosen.items() if v is not None}})
+    if options.pow_difficulty and "queue-join" in (args.scenarios or SCENARIOS):
+        parser.error("--pow-difficulty: name the scenarios, without queue-join (it sends no proof)")
     return args.scenarios or list(SCENARIOS), options, args.out, args.skip_ceilings
 
 
@@ -131,7 +169,7 @@ async def run(
 ) -> tuple[list[Result], list[ceiling.Ceiling]]:
     """Start the stack, measure the ceilings, run the scenarios."""
     work = out / "logs"
-    with running_stack(work) as stack:
+    with running_stack(work, pow_difficulty=options.pow_difficulty) as stack:
         ctx = Context(stack=stack, options=options, work=work)
         print(f"platform on {stack.url}", flush=True)
         ceilings = await measure_ceilings(ctx) if ceilings_too else []
@@ -148,7 +186,8 @@ async def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run, write the report, print it; 1 if a scenario failed or oversold a seat."""
+    """Run, write the report, print it; 1 if a scenario failed, oversold a seat or broke
+    another invariant (its checks)."""
     argv = sys.argv[1:] if argv is None else argv
     names, options, out, skip_ceilings = parse(argv)
     started = time.perf_counter()
@@ -157,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     report = write(out, results, ceilings, command.strip(), time.perf_counter() - started)
     print(report.read_text())
     print(f"report: {report}\nchart:  {out / 'chart.png'}")
-    bad = [r for r in results if r.errors.get("SCENARIO FAILED") or r.oversold]
+    bad = [r for r in results if r.errors.get("SCENARIO FAILED") or r.oversold or r.failed_checks()]
     return 1 if bad else 0
 
 

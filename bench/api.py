@@ -133,19 +133,22 @@ async def draft_event(
     seats: int,
     max_tickets: int = 20,
     queue: dict[str, Any] | None = None,
+    opens_in: float | None = None,
 ) -> str:
-    """A venue of `seats` seats and a draft event on it, on sale from publication on."""
+    """A venue of `seats` seats and a draft event on it, on sale from publication on (or
+    `opens_in` seconds from now: its waiting room has a pre-queue until then)."""
     auth = {"Authorization": f"Bearer {token}"}
     venue = {"name": f"Bench Hall {seats}", "address": "Loopback 1", "sections": layout(seats)}
     venue_id = _ok(await client.post("/api/v1/venues", json=venue, headers=auth), 201)["id"]
     now = datetime.now(UTC)
     starts = now + timedelta(days=30)
+    opens = now - timedelta(minutes=1) if opens_in is None else now + timedelta(seconds=opens_in)
     body = {
         "title": f"Bench {seats} seats {uuid.uuid4().hex[:6]}",
         "venue_id": venue_id,
         "starts_at": starts.isoformat(),
         "ends_at": (starts + timedelta(hours=3)).isoformat(),
-        "sale_opens_at": (now - timedelta(minutes=1)).isoformat(),
+        "sale_opens_at": opens.isoformat(),
         "sale_closes_at": (starts - timedelta(days=1)).isoformat(),
         "grades": [{"code": GRADE, "name": "Regular", "price": 99000}],
         "seat_grades": {section["name"]: GRADE for section in layout(seats)},
@@ -154,6 +157,22 @@ async def draft_event(
     }
     event_id: str = _ok(await client.post("/api/v1/events", json=body, headers=auth), 201)["id"]
     return event_id
+
+
+async def move_opening(
+    client: httpx.AsyncClient, token: str, event_id: str, *, seconds: float
+) -> datetime:
+    """Move the sale's opening to `seconds` from now (an organizer's PATCH); when it opens."""
+    opens = datetime.now(UTC) + timedelta(seconds=seconds)
+    _ok(
+        await client.patch(
+            f"/api/v1/events/{event_id}",
+            json={"sale_opens_at": opens.isoformat()},
+            headers={"Authorization": f"Bearer {token}"},
+        ),
+        200,
+    )
+    return opens
 
 
 async def publish(client: httpx.AsyncClient, token: str, event_id: str) -> Published:

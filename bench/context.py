@@ -13,7 +13,7 @@ import httpx
 
 from bench import api
 from bench.ceilings import Ceiling
-from bench.checks import oversold_in_database
+from bench.checks import money_in_database, oversold_in_database
 from bench.load import Job, Sample, run_jobs
 from bench.probe import CpuProbe
 from bench.stack import Stack
@@ -41,6 +41,20 @@ class Options:
     max_tickets: int = 20
     joins: int = 5_000
     join_fans: int = 1_000
+    admission_fans: int = 2_000
+    admission_max_active: int = 500
+    admission_rate: float = 1_000.0
+    shop_seconds: float = 2.0
+    poll_min: float = 0.5
+    poll_max: float = 10.0
+    checkouts: int = 2_000
+    flash_fans: int = 20_000
+    flash_seconds: float = 60.0
+    flash_seats: int = 5_000
+    flash_max_active: int = 1_000
+    flash_rate: float = 500.0
+    flash_quantity: int = 4
+    pow_difficulty: int = 0
     ceiling_requests: int = 20_000
     ceiling_seconds: int = 10
 
@@ -124,3 +138,13 @@ class Context:
     async def oversold(self) -> int:
         """Seats in two live holds/reservations across the whole database."""
         return await oversold_in_database(self.stack.pg.dsn)
+
+    async def money(self, timeout: float = 90.0) -> dict[str, int]:
+        """The payment invariant's counts, once the reconciler settled every open payment
+        (or `timeout` passed: then `unsettled` says how many it still had)."""
+        deadline = time.monotonic() + timeout
+        counts = await money_in_database(self.stack.pg.dsn)
+        while counts["unsettled"] and time.monotonic() < deadline:
+            await asyncio.sleep(1.0)
+            counts = await money_in_database(self.stack.pg.dsn)
+        return counts

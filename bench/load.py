@@ -7,7 +7,9 @@ aiohttp, not httpx, sends the measured requests: on this machine httpx's AsyncCl
 A `Job` says what one client process sends: a closed loop (`concurrency` requests in flight until
 `count` are done) or an open loop (`rate` requests a second for `duration` seconds, whatever
 the answers; latency counts from the scheduled moment, so a slow server cannot hide its queue).
-Processes start together on a signal and send back a `Sample`.
+Fans' multi-step journeys (waiting room, checkout, flash sale) are loops of `bench.journeys`
+run by the same processes with the same client. Processes start together on a signal and send
+back a `Sample`.
 """
 
 from __future__ import annotations
@@ -30,13 +32,34 @@ from bench.api import Fan
 # An open loop gives up on sending more than this many requests in flight (the client, not
 # the server, would then be what is measured); such requests are counted as DROPPED.
 MAX_IN_FLIGHT = 5000
+# Connections per client process of the loops whose requests `concurrency` does not bound
+# (open arrivals); others keep `concurrency` connections.
+OPEN_CONNECTIONS = {"hold-open": 512, "admission": 1024, "flash": 1024}
+
+
+@dataclass
+class Plan:
+    """What a fan's journey does (`bench.journeys`): arrival, waiting room, purchase."""
+
+    # Fans arrive at random moments over this many seconds (0: all at once).
+    arrive_over: float = 0.0
+    # Proof of work before joining (the platform's TIKETI_QUEUE_POW_DIFFICULTY > 0).
+    pow: bool = False
+    # A waiting fan asks for its status again after half its ETA, within these bounds.
+    poll_min: float = 0.5
+    poll_max: float = 10.0
+    # admission: seconds an admitted fan keeps the place before giving it back.
+    shop: float = 0.0
+    # flash-sale: best available seats of this grade, 1..max_quantity of them per fan.
+    grade: str = "R"
+    max_quantity: int = 4
 
 
 @dataclass
 class Job:
     """What one client process does."""
 
-    kind: str  # "get", "hold-hot", "hold-open" or "join"
+    kind: str  # "get", "hold-hot", "hold-open", "join", or a journey: "admission", …
     base_url: str
     path: str = "/"
     count: int = 0
@@ -52,6 +75,7 @@ class Job:
     seats_per_fan: int = 20
     ips: list[str] = field(default_factory=lambda: ["10.254.0.1"])
     seed: int = 0
+    plan: Plan = field(default_factory=Plan)
 
 
 @dataclass
@@ -67,6 +91,15 @@ class Sample:
     finished: float = 0.0
     cpu_seconds: float = 0.0
     body_bytes: int = 0
+    # journeys: latency per step ("join", "hold", …); `outcomes` then counts "step status".
+    steps: dict[str, list[float]] = field(default_factory=dict)
+    # waiting room: (user id, ticket number, waiting since, admitted seen at) in epoch seconds.
+    admitted: list[tuple[str, int, float, float]] = field(default_factory=list)
+    # seats of confirmed reservations, and when each was confirmed (epoch seconds).
+    sold: list[list[int]] = field(default_factory=list)
+    sold_at: list[float] = field(default_factory=list)
+    # how each fan's journey ended ("bought", "sold out", "failed at hold", …).
+    finals: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -269,8 +302,17 @@ _LOOPS = {
 }
 
 
+def _loop(kind: str) -> Any:
+    if kind in _LOOPS:
+        return _LOOPS[kind]
+    # Imported here: bench.journeys builds on this module's Job, Sample and send.
+    from bench.journeys import LOOPS
+
+    return LOOPS[kind]
+
+
 async def _run(job: Job, ready: Any, go: Any) -> Sample:
-    connections = max(job.concurrency, 1) if job.kind != "hold-open" else 512
+    connections = OPEN_CONNECTIONS.get(job.kind, max(job.concurrency, 1))
     connector = aiohttp.TCPConnector(limit=connections)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(
@@ -280,7 +322,7 @@ async def _run(job: Job, ready: Any, go: Any) -> Sample:
         await asyncio.get_running_loop().run_in_executor(None, go.wait)
         sample = Sample(started=time.time())
         cpu = time.process_time()
-        await _LOOPS[job.kind](client, job, sample)
+        await _loop(job.kind)(client, job, sample)
         sample.finished = time.time()
         sample.cpu_seconds = time.process_time() - cpu
     return sample

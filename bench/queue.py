@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections import defaultdict
 
+import httpx
+
 from bench import api
 from bench.context import Context
 from bench.load import Job, split
@@ -16,16 +18,17 @@ TARGET_JOINS_PER_SECOND = 3000
 QUEUE_POLICY = {"enabled": True, "max_active": 100, "admit_per_second": 20}
 
 
-async def _queue_ready(ctx: Context, event_id: str, fan: api.Fan) -> None:
-    """Wait until the queue service learnt the event from EventPublished (join stops 404ing)."""
-    async with ctx.client() as client:
+async def queue_ready(base_url: str, event_id: str) -> None:
+    """Wait until the queue service learnt the event from EventPublished (its public fairness
+    page stops answering 404; nobody joins, so no admission is taken)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            response = await client.post(f"/api/v1/queue/{event_id}/join", headers=fan.headers)
+            response = await client.get(f"/api/v1/queue/{event_id}/fairness")
             if response.status_code == 200:
                 return
             if response.status_code != 404:
-                raise RuntimeError(f"join answered {response.status_code}: {response.text}")
+                raise RuntimeError(f"fairness answered {response.status_code}: {response.text}")
             await asyncio.sleep(0.05)
     raise RuntimeError(f"the queue service never learnt event {event_id}")
 
@@ -54,7 +57,7 @@ async def queue_join(ctx: Context) -> list[Result]:
     async with ctx.client() as client:
         event_id = await api.draft_event(client, token, seats=1000, queue=QUEUE_POLICY)
         await api.publish(client, token, event_id)
-    await _queue_ready(ctx, event_id, fans[0])
+    await queue_ready(ctx.stack.url, event_id)
     jobs = [
         Job("join", ctx.stack.url, count=share, concurrency=o.concurrency, event_id=event_id,
             fans=fans[i :: o.client_procs], seed=i)

@@ -62,6 +62,14 @@ def _met(result: Result) -> str:
     return "—" if result.met is None else ("yes" if result.met else "**no**")
 
 
+def _notes(result: Result) -> list[str]:
+    notes = list(result.notes)
+    if result.checks:
+        counts = ", ".join(f"{name} {count:,}" for name, count in result.checks.items())
+        notes.append(f"Checks (each must be 0): {counts}.")
+    return notes
+
+
 def row(result: Result) -> list[str]:
     """One table row, in COLUMNS order."""
     return [
@@ -112,7 +120,7 @@ def markdown(
         "",
         "Notes:",
         "",
-        *[f"- **{r.scenario}**: " + " ".join(r.notes) for r in results if r.notes],
+        *[f"- **{r.scenario}**: " + " ".join(_notes(r)) for r in results if r.notes or r.checks],
         "",
         "## Ceilings measured in this run",
         "",
@@ -135,9 +143,10 @@ def chart(results: Sequence[Result], ceilings: Sequence[Ceiling], path: Path) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    timed = [r for r in results if r.unit in {"req/s", "msgs/s"}]
+    timed = [r for r in results if r.unit in {"req/s", "msgs/s", "admissions/s", "confirmed/s"}]
     height = max(5.5, 0.32 * (len(timed) + len(ceilings)) + 1.5)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(15, height))
+    width = max(15.0, 8 + 0.35 * len(results))  # room for a latency bar group per row
+    figure, (left, right) = plt.subplots(1, 2, figsize=(width, height))
     names = [f"{r.scenario} ({r.unit})" for r in timed] + [c.name for c in ceilings]
     values = [r.throughput for r in timed] + [c.throughput for c in ceilings]
     colours = ["tab:blue"] * len(timed) + ["tab:gray"] * len(ceilings)

@@ -36,6 +36,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     throughput_override: float | None = None
     unit: str = "req/s"
+    # Invariants counted at the end (each must be 0; any other value fails the run).
+    checks: dict[str, int] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
@@ -65,8 +67,13 @@ class Result:
             "target": self.target,
             "met": self.met,
             "cpu": {k: round(v) for k, v in self.cpu.items()},
+            "checks": self.checks,
             "notes": self.notes,
         }
+
+    def failed_checks(self) -> dict[str, int]:
+        """The invariants that are not 0."""
+        return {name: count for name, count in self.checks.items() if count}
 
 
 def merge(scenario: str, samples: list[Sample], *, success: str) -> Result:
@@ -88,3 +95,48 @@ def merge(scenario: str, samples: list[Sample], *, success: str) -> Result:
     )
     result.cpu["clients"] = 100 * sum(s.cpu_seconds for s in samples) / max(result.seconds, 1e-9)
     return result
+
+
+# What each journey step answers when it works (`bench.journeys`).
+STEP_SUCCESS = {
+    "challenge": "200",
+    "join": "200",
+    "status": "200",
+    "hold": "201",
+    "reserve": "201",
+    "pay": "201",
+    "confirm": "200",
+    "leave": "204",
+    "unhold": "204",
+    "cancel": "200",
+}
+
+
+def _is_error(key: str) -> bool:
+    name, _, code = key.partition(" ")
+    return code != STEP_SUCCESS.get(name)
+
+
+def journey_errors(samples: list[Sample]) -> Counter[str]:
+    """Every journey step's failures, as "step status CODE"."""
+    outcomes: Counter[str] = Counter()
+    for sample in samples:
+        outcomes.update(sample.outcomes)
+    return Counter({key: n for key, n in outcomes.items() if _is_error(key)})
+
+
+def step_rows(scenario: str, samples: list[Sample], seconds: float) -> list[Result]:
+    """One row per journey step: its requests over the scenario's `seconds`, its latency,
+    its errors."""
+    rows = []
+    errors = journey_errors(samples)
+    for name in STEP_SUCCESS:
+        latencies = [ms for sample in samples for ms in sample.steps.get(name, [])]
+        if not latencies:
+            continue
+        row = Result(f"{scenario}: {name}", len(latencies), seconds, latencies)
+        row.errors = Counter(
+            {key.partition(" ")[2]: n for key, n in errors.items() if key.startswith(name + " ")}
+        )
+        rows.append(row)
+    return rows

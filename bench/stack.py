@@ -155,15 +155,21 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(logs: Path) -> Iterator[Stack]:
-    """Start PostgreSQL, Redis, the platform (migrated) and the hello-world; stop them after."""
+def running_stack(logs: Path, *, pow_difficulty: int = 0) -> Iterator[Stack]:
+    """Start PostgreSQL, Redis, the platform (migrated) and the hello-world; stop them after.
+    The platform writes its ticket emails under `logs`/mail (never the checkout's ./var)."""
     logs.mkdir(parents=True, exist_ok=True)
     with start_postgres() as pg, start_redis() as redis:
-        engines = {"TIKETI_DATABASE_URL": pg.dsn, "TIKETI_REDIS_URL": redis.url}
+        run_env = {
+            "TIKETI_DATABASE_URL": pg.dsn,
+            "TIKETI_REDIS_URL": redis.url,
+            "TIKETI_NOTIFY_MAIL_DIR": str(logs / "mail"),
+            "TIKETI_QUEUE_POW_DIFFICULTY": str(pow_difficulty),
+        }
         platform = Process(
             "platform",
             [sys.executable, "-m", "tiketi.cli", "serve", "--migrate", "--grace", "5"],
-            clean_env({**SERVER_ENV, **engines}),
+            clean_env({**SERVER_ENV, **run_env}),
             logs / "platform.log",
         )
         hello = Process(
