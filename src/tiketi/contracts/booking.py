@@ -1,5 +1,5 @@
-"""Events the booking service publishes: holds released, reservations created, paid, canceled,
-tickets issued.
+"""Events the booking service publishes: seats held and released, reservations created,
+paid, canceled, tickets issued.
 
 Ids are strings: users and events are UUIDs, seat ids are the venue's integer seat ids, and a
 reservation's id is its payment orderId. Money is an integer in KRW.
@@ -86,6 +86,20 @@ class ReservationCanceled(ReservationFact):
     refund: bool
     # "customer" (the fan canceled), "event_canceled" (the organizer canceled the event).
     reason: str
+
+
+@register
+class SeatsHeld(IntegrationEvent):
+    """A fan holds seats until `expires_at` (a plain hold, before any reservation)."""
+
+    event_type: ClassVar[str] = "SeatsHeld"
+    version: ClassVar[int] = 1
+
+    event_id: str
+    seat_ids: list[int]
+    user_id: str
+    hold_id: str
+    expires_at: datetime
 
 
 @register

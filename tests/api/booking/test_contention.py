@@ -78,8 +78,11 @@ async def _fight(
     start = asyncio.Event()
 
     # One connection per fan (an httpx client per fan would spend seconds building SSL
-    # contexts the loopback never uses).
-    limits = httpx.Limits(max_connections=len(fans), max_keepalive_connections=len(fans))
+    # contexts the loopback never uses). Idle connections are dropped after 1 s, before
+    # uvicorn's 5 s keep-alive timeout: reusing one the server is closing is a ReadError.
+    limits = httpx.Limits(
+        max_connections=len(fans), max_keepalive_connections=len(fans), keepalive_expiry=1.0
+    )
     client = httpx.AsyncClient(base_url=url, timeout=60, limits=limits)
 
     async def fan_tries(fan: Fan) -> dict[str, object] | None:

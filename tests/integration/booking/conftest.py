@@ -12,6 +12,7 @@ from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.services.booking.adapters.cache import SeatMapCache
+from tiketi.services.booking.adapters.lane import Lane
 from tiketi.services.booking.service.common import Booking
 
 
@@ -40,11 +41,14 @@ def sink() -> RecordingSink:
 
 
 @pytest.fixture
-def booking(runtime: Runtime, sink: RecordingSink) -> Booking:
+async def booking(runtime: Runtime, sink: RecordingSink) -> AsyncIterator[Booking]:
     settings = booking_settings()
-    return Booking(
+    lane = Lane(runtime.db.engine, size=settings.hold_connections)
+    yield Booking(
         settings=settings,
         uow=lambda: UnitOfWork(runtime.db.sessions),
         cache=SeatMapCache(runtime.redis, ttl=settings.snapshot_cache_seconds),
+        lane=lane,
         sink=sink,
     )
+    await lane.close()

@@ -82,8 +82,8 @@ async def test_seat_map_snapshot_is_cached_and_versioned(
 ) -> None:
     event = published_event()
     await _install(runtime, booking, event)
-    first = json.loads(await inventory.seat_map_json(booking=booking, event_id=event.event_id))
-    cached = await inventory.seat_map_json(booking=booking, event_id=event.event_id)
+    first = json.loads((await inventory.seat_map(booking=booking, event_id=event.event_id)).body)
+    cached = (await inventory.seat_map(booking=booking, event_id=event.event_id)).body
     assert json.loads(cached) == first
     user = str(uuid.uuid4())
     await holds.hold_seats(
@@ -91,10 +91,10 @@ async def test_seat_map_snapshot_is_cached_and_versioned(
     )
     # Concurrent misses share one rebuild.
     maps = await asyncio.gather(
-        *(inventory.seat_map_json(booking=booking, event_id=event.event_id) for _ in range(50))
+        *(inventory.seat_map(booking=booking, event_id=event.event_id) for _ in range(50))
     )
-    assert len(set(maps)) == 1
-    second = json.loads(maps[0])
+    assert len({snapshot.body for snapshot in maps}) == 1
+    second = json.loads(maps[0].body)
     assert second["version"] == first["version"] + 1
     assert [s["status"] for s in second["seats"] if s["id"] == seat_ids(event)[0]] == ["held"]
 

@@ -19,6 +19,7 @@ from tiketi.services.booking.api.routes import build_router
 from tiketi.services.booking.api.sockets import socket_setup
 from tiketi.services.booking.domain.ports import SeatChangeSink
 from tiketi.services.booking.service.inventory import event_handlers, sweep_expired
+from tiketi.services.booking.service.refunds import voids_subscription
 from tiketi.services.booking.settings import BookingSettings, get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -79,6 +80,9 @@ def build(
     async def start(runtime: Runtime) -> None:
         deps.booking(runtime)
 
+    async def stop(runtime: Runtime) -> None:
+        await deps.booking(runtime).lane.close()  # before the engine is disposed
+
     return ServiceModule(
         name="booking",
         router=build_router(deps),
@@ -86,8 +90,9 @@ def build(
         migrations=MIGRATIONS,
         outbox=True,
         startup=[start],
+        shutdown=[stop],
         workers=[_sweeper(deps), _pressure_reporter(deps)],
-        subscriptions=[booking_subscription(deps)],
+        subscriptions=[booking_subscription(deps), voids_subscription(deps.current)],
         exports={"booking": lambda: deps},
         sockets=socket_setup(live),
     )

@@ -33,6 +33,11 @@ class BookingSettings(BaseSettings):
         default=SecretStr("dev-insecure-ticket-key"),
         validation_alias=AliasChoices("TIKETI_BOOKING_TICKET_KEY", "ticket_key"),
     )
+    # Holds running at once in one process; more answer 503 BUSY at once (with Retry-After)
+    # instead of queueing for a database connection until the pool times out.
+    max_holds_in_flight: int = Field(default=256, ge=1, le=10000)
+    # Database connections (of the process's pool) kept checked out for holds between them.
+    hold_connections: int = Field(default=8, ge=1, le=100)
     # Seat-map snapshots are rebuilt on every version change; the TTL only bounds memory.
     snapshot_cache_seconds: int = Field(default=3600, ge=1, le=86400)
 

@@ -9,17 +9,18 @@ Redis write costs a rebuild, never a wrong map for longer than the TTL.
 
 from __future__ import annotations
 
+import gzip
 import time
+import zlib
+from collections import OrderedDict
 from collections.abc import Mapping
-from typing import TypeVar
+from dataclasses import dataclass, field
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 log = structlog.get_logger("tiketi.booking")
-
-T = TypeVar("T")
 
 AVAILABILITY_KEY = "booking:availability:{event_id}"
 _SNAPSHOT_KEY = "booking:seats:{event_id}"
@@ -32,35 +33,91 @@ local wanted = tonumber(ARGV[1])
 if wanted > current then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return wanted end
 return current
 """
+# Snapshots kept in process memory, newest used last out (a 100,000-seat map is ~10 MiB).
+LOCAL_BYTES = 64 * 2**20
+
+
+@dataclass
+class Snapshot:
+    """A seat-map body ready to send: its bytes, its validator, and its gzip once asked for."""
+
+    version: int
+    stale_after: float
+    body: bytes
+    # Weak: the same map gzip-encoded or not. The version alone is not enough: a hold that
+    # runs out changes the map (expiry is lazy) before the sweeper bumps the version.
+    etag: str
+    _gzip: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, version: int, stale_after: float, body: str) -> Snapshot:
+        """A snapshot of a body built at `version`, current until `stale_after` at most."""
+        data = body.encode()
+        return cls(version, stale_after, data, f'W/"{version}-{zlib.crc32(data):08x}"')
+
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed (once per snapshot and process; a map shrinks ~10x)."""
+        if self._gzip is None:
+            self._gzip = gzip.compress(self.body, compresslevel=5, mtime=0)
+        return self._gzip
 
 
 class SeatMapCache:
-    """Snapshots, versions and availability counts; a Redis failure is a miss, not an error."""
+    """Snapshots, versions and availability counts; a Redis failure is a miss, not an error.
 
-    def __init__(self, redis: Redis, *, ttl: int) -> None:
+    A read costs one GET of the small version key: the snapshot's bytes come from process
+    memory while their version is current, and from Redis (then kept) once per version.
+    """
+
+    def __init__(self, redis: Redis, *, ttl: int, local_bytes: int = LOCAL_BYTES) -> None:
         self.redis = redis
         self.ttl = ttl
+        self._local: OrderedDict[str, Snapshot] = OrderedDict()
+        self._local_bytes = 0
+        self._local_budget = local_bytes
 
-    async def snapshot(self, event_id: str) -> str | None:
-        """The cached seat-map body if it is current and no hold in it has run out."""
+    async def snapshot(self, event_id: str) -> Snapshot | None:
+        """The current seat map if it is cached and no hold in it has run out."""
         try:
-            raw, version = await self.redis.mget(
-                [_SNAPSHOT_KEY.format(event_id=event_id), _VERSION_KEY.format(event_id=event_id)]
-            )
+            current = await self.redis.get(_VERSION_KEY.format(event_id=event_id))
         except RedisError as exc:
             log.warning("booking_cache_unavailable", error=type(exc).__name__)
             return None
-        if raw is None or version is None:
+        if current is None:
+            return None
+        version, now = int(current), time.time()
+        local = self._local.get(event_id)
+        if local is not None and local.version == version and now < local.stale_after:
+            self._local.move_to_end(event_id)
+            return local
+        try:
+            raw = await self.redis.get(_SNAPSHOT_KEY.format(event_id=event_id))
+        except RedisError as exc:
+            log.warning("booking_cache_unavailable", error=type(exc).__name__)
+            return None
+        if raw is None:
             return None
         built_version, stale_after, body = str(raw).split("|", 2)
-        if built_version != str(version) or time.time() >= float(stale_after):
+        if int(built_version) != version or now >= float(stale_after):
             return None
-        return body
+        return self._remember(event_id, Snapshot.of(version, float(stale_after), body))
+
+    def _remember(self, event_id: str, snapshot: Snapshot) -> Snapshot:
+        old = self._local.pop(event_id, None)
+        if old is not None:
+            self._local_bytes -= len(old.body)
+        self._local[event_id] = snapshot
+        self._local_bytes += len(snapshot.body)
+        while self._local_bytes > self._local_budget and len(self._local) > 1:
+            _, evicted = self._local.popitem(last=False)
+            self._local_bytes -= len(evicted.body)
+        return snapshot
 
     async def store_snapshot(
         self, event_id: str, *, version: int, stale_after: float, body: str
-    ) -> None:
+    ) -> Snapshot:
         """Keep a body built at `version`, and make that version current if nothing newer is."""
+        snapshot = self._remember(event_id, Snapshot.of(version, stale_after, body))
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.set(
@@ -78,6 +135,7 @@ class SeatMapCache:
                 await pipe.execute()
         except RedisError as exc:
             log.warning("booking_cache_unavailable", error=type(exc).__name__)
+        return snapshot
 
     async def raise_version(self, event_id: str, version: int) -> None:
         """After a commit: the snapshot built before it is no longer current."""

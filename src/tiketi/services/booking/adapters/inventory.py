@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, text
@@ -17,12 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiketi.contracts.catalog import EventPublished
 from tiketi.services.booking.adapters.orm import SCHEMA
+from tiketi.services.booking.adapters.seats import FREE, SeatStatements
 from tiketi.services.booking.domain.models import SeatView
-from tiketi.services.booking.domain.seating import FreeRun, Place
 
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
-# A seat is free when available, or held by a hold that has run out (expiry is lazy).
-FREE = "(status = 'available' OR (status = 'held' AND hold_expires_at <= now()))"
 
 _CREATE_EVENT = text(
     f"""INSERT INTO {SCHEMA}.events (id, organizer_id, title, starts_at, ends_at, sale_opens_at,
@@ -33,50 +30,10 @@ _CREATE_EVENT = text(
         :currency, :seat_count)
     ON CONFLICT (id) DO NOTHING RETURNING id"""  # noqa: S608 - constants only
 )
-_TAKE = text(
-    f"""UPDATE {SCHEMA}.seats SET status = 'held', hold_id = :hold_id, user_id = :user_id,
-        hold_expires_at = :expires_at, reservation_id = NULL
-    WHERE event_id = :event_id AND seat_id = ANY(:ids) AND {FREE}
-    RETURNING seat_id, section, row, number, grade, price"""  # noqa: S608
-).bindparams(_IDS)
-_KNOWN = text(
-    f"SELECT seat_id FROM {SCHEMA}.seats WHERE event_id = :event_id AND seat_id = ANY(:ids)"  # noqa: S608
-).bindparams(_IDS)
-_LIVE_COUNT = text(
-    f"""SELECT count(*) FROM {SCHEMA}.seats WHERE event_id = :event_id AND user_id = :user_id
-    AND (status = 'sold' OR (status = 'held' AND hold_expires_at > now()))"""  # noqa: S608
-)
 VERSION_LOCK_TIMEOUT_MS = 5000
 _BUMP = text(
     f"UPDATE {SCHEMA}.events SET version = version + 1 WHERE id = :event_id RETURNING version"  # noqa: S608
 )
-_GRADE_PLACES = (
-    f"SELECT seat_id, section_index, row_index, seat_index, {FREE} AS free "  # noqa: S608
-    f"FROM {SCHEMA}.seats WHERE event_id = $1 AND grade = $2"
-)
-# Best-available reads only the rows that decide it (domain/seating.py `rows_to_read`), not a
-# whole grade. Step 1: the grade's runs of free seats. Along a run, a seat's index minus its
-# rank among its row's free seats is constant ("gaps and islands"), so grouping by it finds the
-# runs; they come back best first by `run_rank`, at most $3 of them, with the grade's free count.
-_BEST_RUNS = (
-    "WITH free AS (SELECT section_index, row_index, seat_index - row_number() OVER ("  # noqa: S608
-    "PARTITION BY section_index, row_index ORDER BY seat_index) AS island "
-    f"FROM {SCHEMA}.seats WHERE event_id = $1 AND grade = $2 AND {FREE}), "
-    "runs AS (SELECT section_index, row_index, count(*) AS length FROM free "
-    "GROUP BY section_index, row_index, island) "
-    "SELECT section_index, row_index, length, sum(length) OVER () AS available FROM runs "
-    "ORDER BY length < $3, CASE WHEN length >= $3 THEN (length = $3 + 1)::int ELSE -length END, "
-    "section_index, row_index LIMIT $3"
-)
-# Step 2: every seat of the grade in those rows, free or not (the orphan rule and the middle
-# of a row look at the whole row), one index lookup per row.
-_ROW_PLACES = (
-    f"SELECT s.seat_id, s.section_index, s.row_index, s.seat_index, {FREE} AS free "  # noqa: S608
-    "FROM unnest($3::int[], $4::int[]) AS r(section_index, row_index) "
-    f"JOIN {SCHEMA}.seats s ON s.event_id = $1 AND s.grade = $2 "
-    "AND s.section_index = r.section_index AND s.row_index = r.row_index"
-)
-_HAS_GRADE = f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.seats WHERE event_id = $1 AND grade = $2)"  # noqa: S608
 _SNAPSHOT = (
     "SELECT seat_id, section, row, number, grade, price, status, hold_expires_at "  # noqa: S608
     f"FROM {SCHEMA}.seats WHERE event_id = $1 "
@@ -170,78 +127,13 @@ class Inventory:
         )  # fmt: skip
         return True
 
-    async def lock_user(self, *, user_id: uuid.UUID, event_id: uuid.UUID) -> None:
-        """Serialize one user's holds on one event until the transaction ends."""
-        await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"booking:{user_id}:{event_id}"},
-        )
-
     async def set_lock_timeout(self, milliseconds: int) -> None:
         """Give up on row locks held longer than this, for the rest of the transaction."""
         await self.session.execute(text(f"SET LOCAL lock_timeout = '{int(milliseconds)}ms'"))
 
-    async def live_seats_of(self, *, user_id: uuid.UUID, event_id: uuid.UUID) -> int:
-        """The user's seats on this event that are held (unexpired), reserved or sold."""
-        count = await self.session.scalar(_LIVE_COUNT, {"user_id": user_id, "event_id": event_id})
-        return int(count or 0)
-
-    async def take(
-        self,
-        *,
-        event_id: uuid.UUID,
-        seat_ids: list[int],
-        hold_id: uuid.UUID,
-        user_id: uuid.UUID,
-        expires_at: datetime,
-    ) -> list[SeatView]:
-        """Hold the free seats among `seat_ids` in one conditional UPDATE; those held.
-
-        Fewer rows than asked means some were taken; the caller must roll back.
-        """
-        rows = await self.session.execute(
-            _TAKE,
-            {
-                "event_id": event_id,
-                "ids": seat_ids,
-                "hold_id": hold_id,
-                "user_id": user_id,
-                "expires_at": expires_at,
-            },
-        )
-        return sorted((_view(row) for row in rows.all()), key=lambda seat: seat.id)
-
-    async def known(self, *, event_id: uuid.UUID, seat_ids: list[int]) -> set[int]:
-        """Which of the ids are seats of this event."""
-        rows = await self.session.execute(_KNOWN, {"event_id": event_id, "ids": seat_ids})
-        return {int(seat_id) for (seat_id,) in rows.all()}
-
-    async def grade_places(self, *, event_id: uuid.UUID, grade: str) -> list[Place]:
-        """Every seat of one grade with whether it is free now (for best-available)."""
-        rows = await (await self._driver()).fetch(_GRADE_PLACES, event_id, grade)
-        return [Place(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
-
-    async def best_runs(
-        self, *, event_id: uuid.UUID, grade: str, quantity: int
-    ) -> tuple[list[FreeRun], int]:
-        """The grade's first `quantity` runs of free seats by `run_rank`, and its free seats."""
-        rows = await (await self._driver()).fetch(_BEST_RUNS, event_id, grade, quantity)
-        available = int(rows[0]["available"]) if rows else 0
-        return [FreeRun(r[0], r[1], int(r[2])) for r in rows], available
-
-    async def row_places(
-        self, *, event_id: uuid.UUID, grade: str, rows: list[tuple[int, int]]
-    ) -> list[Place]:
-        """Every seat of the grade in the given (section_index, row_index) rows."""
-        sections, row_indexes = [r[0] for r in rows], [r[1] for r in rows]
-        records = await (await self._driver()).fetch(
-            _ROW_PLACES, event_id, grade, sections, row_indexes
-        )
-        return [Place(r[0], r[1], r[2], r[3], bool(r[4])) for r in records]
-
-    async def has_grade(self, *, event_id: uuid.UUID, grade: str) -> bool:
-        """Whether the event has any seat of this grade."""
-        return bool(await (await self._driver()).fetchval(_HAS_GRADE, event_id, grade))
+    async def statements(self) -> SeatStatements:
+        """The hold path's statements on the session's connection (and transaction)."""
+        return SeatStatements(await self._driver())
 
     async def release_hold(self, *, event_id: uuid.UUID, hold_id: uuid.UUID) -> list[int]:
         """Free the seats this hold still has (held, not yet sold); their ids."""

@@ -14,6 +14,7 @@ from tiketi.kernel.singleflight import SingleFlight
 from tiketi.kernel.tokens import Principal
 from tiketi.services.booking.adapters.admissions import AdmissionLedger
 from tiketi.services.booking.adapters.cache import SeatMapCache
+from tiketi.services.booking.adapters.lane import Lane
 from tiketi.services.booking.domain.ports import NoSeatChanges, SeatChangeSink
 from tiketi.services.booking.service.common import Booking
 from tiketi.services.booking.settings import BookingSettings
@@ -35,6 +36,7 @@ class BookingDeps:
                 settings=self.settings,
                 uow=lambda: UnitOfWork(runtime.db.sessions),
                 cache=SeatMapCache(runtime.redis, ttl=self.settings.snapshot_cache_seconds),
+                lane=Lane(runtime.db.engine, size=self.settings.hold_connections),
                 sink=self.sink,
                 flights=self.flights,
                 admissions=AdmissionLedger(runtime.redis),

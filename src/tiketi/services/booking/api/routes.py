@@ -40,6 +40,41 @@ IdempotencyKey = Annotated[
 ]
 
 
+IfNoneMatch = Annotated[
+    str | None,
+    Header(alias="If-None-Match", description="The ETag of the map you have: 304 if current."),
+]
+AcceptEncoding = Annotated[
+    str | None, Header(alias="Accept-Encoding", description="`gzip` for a compressed map.")
+]
+
+
+def _tags(header: str) -> set[str]:
+    # Weak comparison (RFC 9110 13.1.2): W/"x" and "x" match.
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    tags = _tags(if_none_match)
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    for item in accept_encoding.split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = params.strip().lower().removeprefix("q=")
+            return not params or _quality(quality) > 0
+    return False
+
+
+def _quality(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return 1.0
+
+
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorRead} for status in statuses}
 
@@ -50,11 +85,27 @@ class BookingRoutes:
     def __init__(self, deps: BookingDeps) -> None:
         self.deps = deps
 
-    async def seat_map(self, id: str, runtime: RuntimeDep) -> Response:
-        """The event's seats with their status, from the versioned snapshot."""
-        body = await inventory.seat_map_json(booking=self.deps.booking(runtime), event_id=id)
-        # Pre-serialised (up to 100,000 seats); its shape is SeatMapRead.
-        return Response(body, media_type="application/json")
+    async def seat_map(
+        self,
+        id: str,
+        runtime: RuntimeDep,
+        if_none_match: IfNoneMatch = None,
+        accept_encoding: AcceptEncoding = None,
+    ) -> Response:
+        """The event's seats with their status, from the versioned snapshot.
+
+        `ETag` names the snapshot: a client that polls with `If-None-Match` gets 304 until the
+        map changes. Sent gzip-compressed when the client accepts it.
+        """
+        snapshot = await inventory.seat_map(booking=self.deps.booking(runtime), event_id=id)
+        headers = {"ETag": snapshot.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+        if if_none_match is not None and _matches(if_none_match, snapshot.etag):
+            return Response(status_code=304, headers=headers)
+        # Pre-serialised bytes (up to 100,000 seats), sent as they are; the shape is SeatMapRead.
+        if accept_encoding is not None and _accepts_gzip(accept_encoding):
+            headers["Content-Encoding"] = "gzip"
+            return Response(snapshot.gzipped(), media_type="application/json", headers=headers)
+        return Response(snapshot.body, media_type="application/json", headers=headers)
 
     async def create_hold(
         self,
@@ -162,7 +213,9 @@ def build_router(deps: BookingDeps) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["booking"])
     router.add_api_route(
         "/events/{id}/seats", routes.seat_map, methods=["GET"], response_model=SeatMapRead,
-        responses=_errors(404), summary="Seat map",
+        responses={304: {"description": "Not modified: `If-None-Match` names the current map."},
+                   **_errors(404)},
+        summary="Seat map",
     )  # fmt: skip
     router.add_api_route(
         "/holds", routes.create_hold, methods=["POST"], status_code=201, response_model=HoldRead,

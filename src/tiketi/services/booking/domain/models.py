@@ -1,15 +1,22 @@
-"""Booking's vocabulary: seat and reservation states, sale rules, money."""
+"""Booking's vocabulary: seat and reservation states, why a hold is refused, money."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
+from tiketi.kernel.errors import DomainError
 from tiketi.services.booking.domain.errors import (
+    AdmissionRequired,
     EventCanceled,
+    EventNotFound,
     SaleClosed,
     SaleNotOpen,
+    SeatUnavailable,
+    TicketLimit,
     UnknownSeats,
 )
 
@@ -47,22 +54,32 @@ class EventStatus(StrEnum):
     CANCELED = "canceled"
 
 
-@dataclass(frozen=True)
-class SaleWindow:
-    """What decides whether seats may be held right now."""
+def _at(info: Mapping[str, Any]) -> str:
+    # PostgreSQL writes the session's offset; the API speaks UTC like every other timestamp.
+    return datetime.fromisoformat(str(info["at"])).astimezone(UTC).isoformat()
 
-    status: str
-    sale_opens_at: datetime
-    sale_closes_at: datetime
 
-    def check(self, now: datetime) -> None:
-        """Raise unless seats of this event can be held at `now`."""
-        if self.status == EventStatus.CANCELED:
-            raise EventCanceled()
-        if now < self.sale_opens_at:
-            raise SaleNotOpen(details={"sale_opens_at": self.sale_opens_at.isoformat()})
-        if now >= self.sale_closes_at:
-            raise SaleClosed(details={"sale_closes_at": self.sale_closes_at.isoformat()})
+def hold_refusal(
+    outcome: str, info: Mapping[str, Any], *, wanted: list[int], admission: str | None
+) -> DomainError:
+    """The error for a hold the inventory refused (booking.take_hold's outcomes).
+
+    `wanted` are the seats asked for, `admission` why the fan's admission did not count.
+    """
+    seat_ids = info.get("seat_ids", wanted)
+    refusals: dict[str, Callable[[], DomainError]] = {
+        "event_not_found": EventNotFound,
+        "event_canceled": EventCanceled,
+        "sale_not_open": lambda: SaleNotOpen(details={"sale_opens_at": _at(info)}),
+        "sale_closed": lambda: SaleClosed(details={"sale_closes_at": _at(info)}),
+        "admission_required": lambda: AdmissionRequired(
+            details={"reason": admission or "no admission token"}
+        ),
+        "ticket_limit": lambda: TicketLimit(details=dict(info)),
+        "unknown_seats": lambda: UnknownSeats(details={"seat_ids": seat_ids}),
+    }
+    # "unavailable" (taken before), "taken" (during) or "lost_race" (a lock wait gave up).
+    return refusals.get(outcome, lambda: SeatUnavailable(details={"seat_ids": seat_ids}))()
 
 
 def reservation_status(stored: str, expires_at: datetime, now: datetime) -> ReservationStatus:

@@ -16,6 +16,7 @@ from tiketi.kernel.singleflight import SingleFlight
 from tiketi.services.booking.adapters.admissions import AdmissionLedger
 from tiketi.services.booking.adapters.cache import SeatMapCache
 from tiketi.services.booking.adapters.inventory import Inventory
+from tiketi.services.booking.adapters.lane import Lane
 from tiketi.services.booking.domain.ports import NoSeatChanges, SeatChangeSink
 from tiketi.services.booking.domain.pressure import PressureWindow
 from tiketi.services.booking.settings import BookingSettings
@@ -35,6 +36,8 @@ class Booking:
     settings: BookingSettings
     uow: Callable[[], UnitOfWork]
     cache: SeatMapCache
+    # Connections kept checked out for holds (one round trip each, no pool pre-ping).
+    lane: Lane
     sink: SeatChangeSink = field(default_factory=NoSeatChanges)
     flights: SingleFlight = field(default_factory=SingleFlight)
     refresher: AvailabilityRefresher | None = None
@@ -42,6 +45,8 @@ class Booking:
     admissions: AdmissionLedger | None = None
     # Recent hold outcomes, reported to the waiting room's admission control loop.
     pressure: PressureWindow = field(default_factory=PressureWindow)
+    # Holds running now in this process (bounded by settings.max_holds_in_flight).
+    holds_in_flight: int = 0
 
     async def announce(self, event_id: uuid.UUID, version: int, changes: dict[int, str]) -> None:
         """After a commit: a new map version, live deltas, fresh availability counts."""

@@ -4,43 +4,36 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from tiketi.contracts.admission import AdmissionInvalid, verify_admission_token
 from tiketi.contracts.booking import SeatsReleased
-from tiketi.kernel.errors import DomainError
+from tiketi.kernel.errors import Busy, DomainError
 from tiketi.kernel.outbox import publish
 from tiketi.services.booking.adapters import metrics
-from tiketi.services.booking.adapters.inventory import Inventory
-from tiketi.services.booking.adapters.orm import SCHEMA, Event, Hold
+from tiketi.services.booking.adapters.inventory import VERSION_LOCK_TIMEOUT_MS, Inventory
+from tiketi.services.booking.adapters.orm import SCHEMA, Hold
+from tiketi.services.booking.adapters.seats import HoldRules, SeatStatements, Taken
 from tiketi.services.booking.domain.errors import (
-    AdmissionRequired,
     EventNotFound,
     HoldNotFound,
     HoldReserved,
     SeatUnavailable,
-    TicketLimit,
     UnknownSeats,
 )
 from tiketi.services.booking.domain.models import (
     HoldStatus,
     HoldView,
-    SaleWindow,
-    SeatView,
+    hold_refusal,
     validate_seat_ids,
 )
 from tiketi.services.booking.domain.seating import best_available, rows_to_read
-from tiketi.services.booking.service.common import Booking, utcnow
+from tiketi.services.booking.service.common import Booking
 
 LOCK_TIMEOUT_MS = 200
-_LOST_RACE_STATES = {"40P01", "55P03"}
-
-
-class _LostRace(Exception):
-    """Best-available chose seats another fan took first; choose again."""
+# Best-available chose seats another fan took first: choose again.
+_LOST_RACE = frozenset({"unavailable", "taken", "lost_race"})
 
 
 def _parse_uuid(value: str, error: DomainError) -> uuid.UUID:
@@ -65,8 +58,8 @@ async def hold_seats(
     metrics.HOLD_ATTEMPTS.labels(mode).inc()
     started = time.perf_counter()
     try:
-        hold = await _hold(
-            booking=booking,
+        hold = await _bounded(
+            booking,
             user_id=_parse_uuid(user_id, HoldNotFound()),
             event_id=_parse_uuid(event_id, EventNotFound()),
             seat_ids=seat_ids,
@@ -96,9 +89,9 @@ def _observe(booking: Booking, started: float, *, failed: bool) -> None:
     )
 
 
-async def _hold(
-    *,
+async def _bounded(
     booking: Booking,
+    *,
     user_id: uuid.UUID,
     event_id: uuid.UUID,
     seat_ids: list[int] | None,
@@ -106,117 +99,128 @@ async def _hold(
     quantity: int | None,
     admission_token: str | None,
 ) -> HoldView:
-    if seat_ids is not None:
-        wanted = validate_seat_ids(seat_ids)
-        return await _attempt(
-            booking, user_id, event_id, admission_token, wanted=wanted, grade=None, quantity=0
-        )
-    assert grade is not None and quantity is not None
-    attempts = booking.settings.best_available_attempts
-    for attempt in range(attempts):
-        try:
-            return await _attempt(
-                booking, user_id, event_id, admission_token, wanted=None, grade=grade,
-                quantity=quantity,
-            )  # fmt: skip
-        except _LostRace:
-            if attempt == attempts - 1:
-                break
-    raise SeatUnavailable(
-        "Other fans took the best seats first; try again.",
-        details={"grade": grade, "quantity": quantity, "seat_ids": []},
-    )
+    # Past the bound, waiting would only grow the queue (and the latency of every hold in it)
+    # until the pool timed out: a quick 503 lets the client, and the waiting room, back off.
+    if booking.holds_in_flight >= booking.settings.max_holds_in_flight:
+        raise Busy("Too many holds at once; try again in a moment.", headers={"Retry-After": "1"})
+    booking.holds_in_flight += 1
+    try:
+        wanted = validate_seat_ids(seat_ids) if seat_ids is not None else None
+        admission = await _admission_refusal(booking, user_id, event_id, admission_token)
+        hold_id = uuid.uuid4()
+        async with booking.lane.connection() as connection:
+            statements = SeatStatements(connection)
+            hold = _Hold(booking, statements, user_id, event_id, hold_id, admission)
+            if wanted is not None:
+                taken = await hold.take(wanted, quantity=len(wanted))
+            else:
+                assert grade is not None and quantity is not None
+                taken = await hold.best(grade, quantity)
+    finally:
+        booking.holds_in_flight -= 1
+    await booking.announce(event_id, taken.version, {seat.id: "held" for seat in taken.seats})
+    assert taken.expires_at is not None
+    amount = sum(seat.price for seat in taken.seats)
+    return HoldView(str(hold_id), str(event_id), taken.seats, amount, taken.expires_at)
 
 
-async def _attempt(
-    booking: Booking,
-    user_id: uuid.UUID,
-    event_id: uuid.UUID,
-    admission_token: str | None,
-    *,
-    wanted: list[int] | None,
-    grade: str | None,
-    quantity: int,
-) -> HoldView:
-    hold_id = uuid.uuid4()
-    async with booking.uow() as uow:
-        session = uow.session
-        event = await session.get(Event, event_id)
-        if event is None:
-            raise EventNotFound()
-        now = utcnow()
-        SaleWindow(event.status, event.sale_opens_at, event.sale_closes_at).check(now)
-        await _check_admission(booking, event, user_id, admission_token)
-        inventory = Inventory(session)
-        count = len(wanted) if wanted is not None else quantity
-        if count > event.max_tickets_per_user:
-            raise TicketLimit(details={"max_tickets_per_user": event.max_tickets_per_user})
-        # One user's holds on one event run one at a time, so two parallel requests cannot
-        # both pass the limit check below.
-        await inventory.lock_user(user_id=user_id, event_id=event_id)
-        live = await inventory.live_seats_of(user_id=user_id, event_id=event_id)
-        if live + count > event.max_tickets_per_user:
-            raise TicketLimit(
-                details={"max_tickets_per_user": event.max_tickets_per_user, "current": live}
-            )
-        if wanted is None:
-            assert grade is not None
-            wanted = await _choose(inventory, event_id, grade, quantity)
-        expires_at = now + timedelta(seconds=booking.settings.hold_seconds)
-        seats = await _take(inventory, event_id, wanted, hold_id, user_id, expires_at, grade)
-        amount = sum(seat.price for seat in seats)
-        session.add(
-            Hold(
-                id=hold_id,
-                event_id=event_id,
-                user_id=user_id,
-                seat_ids=[seat.id for seat in seats],
-                amount=amount,
-                status=HoldStatus.ACTIVE.value,
-                expires_at=expires_at,
-            )
-        )
-        await session.flush()
-        version = await inventory.bump_version(event_id)
-        await uow.commit()
-    await booking.announce(event_id, version, {seat.id: "held" for seat in seats})
-    return HoldView(str(hold_id), str(event_id), seats, amount, expires_at)
-
-
-async def _check_admission(
-    booking: Booking, event: Event, user_id: uuid.UUID, token: str | None
-) -> None:
-    if not event.queue_enabled:
-        return
+async def _admission_refusal(
+    booking: Booking, user_id: uuid.UUID, event_id: uuid.UUID, token: str | None
+) -> str | None:
+    """Why the fan's admission does not count (None: it does); the inventory knows whether the
+    event's waiting room is on and refuses only then."""
     try:
         admission = verify_admission_token(
             token,
             key=booking.settings.queue_key.get_secret_value(),
             user_id=str(user_id),
-            event_id=str(event.id),
+            event_id=str(event_id),
         )
     except AdmissionInvalid as exc:
-        raise AdmissionRequired(details={"reason": str(exc)}) from None
+        return str(exc)
     # A signature cannot be taken back: the waiting room's ledger says whether this admission
     # is still the fan's current one (not given back by leaving, buying or an expired hold).
     if booking.admissions is not None and not await booking.admissions.is_current(
-        event_id=str(event.id), user_id=str(user_id), jti=admission.jti
+        event_id=str(event_id), user_id=str(user_id), jti=admission.jti
     ):
-        raise AdmissionRequired(details={"reason": "the admission was given back or replaced"})
+        return "the admission was given back or replaced"
+    return None
+
+
+class _Hold:
+    """One hold request's attempts on one connection."""
+
+    def __init__(
+        self,
+        booking: Booking,
+        statements: SeatStatements,
+        user_id: uuid.UUID,
+        event_id: uuid.UUID,
+        hold_id: uuid.UUID,
+        admission: str | None,
+    ) -> None:
+        self.booking = booking
+        self.statements = statements
+        self.user_id = user_id
+        self.event_id = event_id
+        self.hold_id = hold_id
+        self.admission = admission
+
+    async def attempt(self, wanted: list[int], *, quantity: int) -> Taken:
+        """booking.take_hold: every rule, the seats, the hold row, the event: one round trip."""
+        settings = self.booking.settings
+        return await self.statements.take_hold(
+            event_id=self.event_id, user_id=self.user_id, hold_id=self.hold_id,
+            seat_ids=wanted, quantity=quantity, admitted=self.admission is None,
+            rules=HoldRules(settings.hold_seconds, LOCK_TIMEOUT_MS, VERSION_LOCK_TIMEOUT_MS),
+        )  # fmt: skip
+
+    def refused(self, taken: Taken, wanted: list[int]) -> DomainError:
+        """The error for a refusal of the inventory's."""
+        return hold_refusal(taken.outcome, taken.info, wanted=wanted, admission=self.admission)
+
+    async def take(self, wanted: list[int], *, quantity: int) -> Taken:
+        """Hold exactly these seats, or raise why not."""
+        taken = await self.attempt(wanted, quantity=quantity)
+        if taken.outcome != "held":
+            raise self.refused(taken, wanted)
+        return taken
+
+    async def best(self, grade: str, quantity: int) -> Taken:
+        """Hold the best `quantity` seats of `grade`, choosing again after a lost race."""
+        for _ in range(self.booking.settings.best_available_attempts):
+            try:
+                wanted = await _choose(self.statements, self.event_id, grade, quantity)
+            except DomainError:
+                # No seats to offer; but the event's own refusal (unknown event, sale closed,
+                # limit, admission) comes first, as it does for named seats.
+                checked = await self.attempt([], quantity=quantity)
+                if checked.outcome != "allowed":
+                    raise self.refused(checked, []) from None
+                raise
+            taken = await self.attempt(wanted, quantity=quantity)
+            if taken.outcome == "held":
+                return taken
+            if taken.outcome not in _LOST_RACE:
+                raise self.refused(taken, wanted)
+        raise SeatUnavailable(
+            "Other fans took the best seats first; try again.",
+            details={"grade": grade, "quantity": quantity, "seat_ids": []},
+        )
 
 
 async def _choose(
-    inventory: Inventory, event_id: uuid.UUID, grade: str, quantity: int
+    statements: SeatStatements, event_id: uuid.UUID, grade: str, quantity: int
 ) -> list[int]:
     # Two small reads instead of the whole grade: the best runs of free seats, then the seats
     # of the rows that decide (the same choice as over every seat, see domain/seating.py).
-    runs, available = await inventory.best_runs(event_id=event_id, grade=grade, quantity=quantity)
-    if not runs and not await inventory.has_grade(event_id=event_id, grade=grade):
+    runs, available = await statements.best_runs(event_id=event_id, grade=grade, quantity=quantity)
+    if not runs and not await statements.has_grade(event_id=event_id, grade=grade):
         raise UnknownSeats("This event has no seats of that grade.", details={"grade": grade})
     chosen = None
     if available >= quantity:
         rows = rows_to_read(runs, quantity)
-        places = await inventory.row_places(event_id=event_id, grade=grade, rows=rows)
+        places = await statements.row_places(event_id=event_id, grade=grade, rows=rows)
         chosen = best_available(places, quantity)
     if chosen is None:
         raise SeatUnavailable(
@@ -229,46 +233,6 @@ async def _choose(
             },
         )
     return sorted(chosen)
-
-
-async def _take(
-    inventory: Inventory,
-    event_id: uuid.UUID,
-    wanted: list[int],
-    hold_id: uuid.UUID,
-    user_id: uuid.UUID,
-    expires_at: object,
-    grade: str | None,
-) -> list[SeatView]:
-    # Rule 4: a seat another fan is taking right now is a lost race, not a wait in line
-    # (200 fans choosing the same best seat would otherwise queue on one row lock).
-    await inventory.set_lock_timeout(LOCK_TIMEOUT_MS)
-    try:
-        seats = await inventory.take(
-            event_id=event_id,
-            seat_ids=wanted,
-            hold_id=hold_id,
-            user_id=user_id,
-            expires_at=expires_at,  # type: ignore[arg-type]
-        )
-    except DBAPIError as exc:
-        # Deadlock or lock timeout: the transaction is spoilt; nothing was held.
-        if getattr(exc.orig, "sqlstate", None) not in _LOST_RACE_STATES:
-            raise
-        if grade is not None:
-            raise _LostRace() from None
-        raise SeatUnavailable(details={"seat_ids": wanted}) from None
-    if len(seats) == len(wanted):
-        return seats
-    # The transaction rolls back when the error leaves the unit of work: nothing is held.
-    if grade is not None:
-        raise _LostRace()
-    known = await inventory.known(event_id=event_id, seat_ids=wanted)
-    unknown = sorted(set(wanted) - known)
-    if unknown:
-        raise UnknownSeats(details={"seat_ids": unknown})
-    taken = {seat.id for seat in seats}
-    raise SeatUnavailable(details={"seat_ids": [s for s in wanted if s not in taken]})
 
 
 async def release_hold(*, booking: Booking, user_id: str, hold_id: str) -> None:

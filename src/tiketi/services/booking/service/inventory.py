@@ -18,6 +18,7 @@ from tiketi.contracts.payment import PaymentRefunded
 from tiketi.kernel.outbox import publish
 from tiketi.kernel.streams import Handler
 from tiketi.services.booking.adapters import metrics
+from tiketi.services.booking.adapters.cache import Snapshot
 from tiketi.services.booking.adapters.inventory import ExpiredSeat, Inventory
 from tiketi.services.booking.adapters.orm import SCHEMA, Event, Hold, Reservation
 from tiketi.services.booking.domain.errors import EventNotFound
@@ -125,8 +126,8 @@ async def apply_event_canceled(
     return freed, await inventory.bump_version(event_id)
 
 
-async def seat_map_json(*, booking: Booking, event_id: str) -> str:
-    """The seat-map body: from the cached snapshot, or one shared rebuild when it is stale."""
+async def seat_map(*, booking: Booking, event_id: str) -> Snapshot:
+    """The seat map: the cached snapshot, or one shared rebuild when it is stale."""
     try:
         uuid.UUID(event_id)
     except ValueError:
@@ -139,7 +140,7 @@ async def seat_map_json(*, booking: Booking, event_id: str) -> str:
     )
 
 
-async def _rebuild(booking: Booking, event_id: uuid.UUID) -> str:
+async def _rebuild(booking: Booking, event_id: uuid.UUID) -> Snapshot:
     async with booking.uow() as uow:
         session = uow.session
         # One snapshot of the database: the version read matches the seats read.
@@ -168,11 +169,10 @@ async def _rebuild(booking: Booking, event_id: uuid.UUID) -> str:
     )
     for name in ("available", "held", "sold"):
         metrics.SEATS.labels(str(event_id), name).set(by_status[name])
-    await booking.cache.store_snapshot(
+    return await booking.cache.store_snapshot(
         str(event_id), version=int(version), stale_after=min(stale_after, time.time() + 86400),
         body=body,
     )  # fmt: skip
-    return body
 
 
 async def sweep_expired(*, booking: Booking) -> int:
