@@ -1,10 +1,8 @@
-"""The admission rate's control loop (AIMD) and the measured pace behind the ETA."""
+"""The admission rate's control loop (AIMD)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tiketi.services.queue.domain.control import Load, Pace, RateTarget, next_rate, overloaded
+from tiketi.services.queue.domain.control import Load, RateTarget, next_rate, overloaded
 
 TARGET = RateTarget(latency_ms=200, failure_ratio=0.05, floor=1.0, step=0.1, min_attempts=5)
 HEALTHY = Load(attempts=100, failures=0, p95_ms=50)
@@ -52,17 +50,3 @@ def test_a_handful_of_holds_says_too_little_to_slow_down_for() -> None:
     assert not overloaded(Load(attempts=3, failures=3, p95_ms=5000), TARGET)
     assert overloaded(Load(attempts=5, failures=0, p95_ms=201), TARGET)
     assert not overloaded(Load(attempts=0, failures=0, p95_ms=0), TARGET)
-
-
-def test_the_pace_is_an_exponential_average_of_admissions_per_second() -> None:
-    pace = Pace(rate=0.0, time_constant=5.0)
-    for _ in range(200):
-        pace.observe(admitted=10, dt=0.5)  # 20 a second
-    assert pace.rate == pytest.approx(20, rel=1e-3)
-    assert pace.seconds_per_person(fallback_rate=1) == pytest.approx(0.05, rel=1e-3)
-    assert pace.observe(admitted=5, dt=0) == pace.rate
-
-
-def test_the_pace_falls_back_to_the_admission_rate_before_anything_is_measured() -> None:
-    assert Pace(rate=0.0).seconds_per_person(fallback_rate=4) == 0.25
-    assert Pace(rate=0.0).seconds_per_person(fallback_rate=0) == 3600

@@ -215,7 +215,8 @@ return gave
 )
 
 # ARGV: epoch, opens_ms, max_active, ceiling rate, ttl_ms, batch.
-# Reply: n, dropped, serving, waiting, active, state, rate, then user, ticket, expires per fan.
+# Reply: n, dropped, serving, waiting, active, state, rate, admitted_total (every admission so
+# far, however made: the measured pace reads it), then user, ticket, expires per fan.
 ADMIT = (
     _PRELUDE
     + """
@@ -227,7 +228,7 @@ freeze_if_due(now, tonumber(ARGV[2]))
 local state = redis.call('HGET', META, 'state') or ''
 local waiting = redis.call('ZCARD', LINE)
 local rate = meta_number('rate', tonumber(ARGV[4]))
-local out = {0, dropped, 0, waiting, 0, state, tostring(rate)}
+local out = {0, dropped, 0, waiting, 0, state, tostring(rate), 0}
 if state == 'open' and waiting > 0 then
   local free = tonumber(ARGV[3]) - redis.call('ZCARD', ACTIVE)
   if free > 0 then
@@ -247,6 +248,7 @@ if state == 'open' and waiting > 0 then
 end
 out[3] = meta_number('serving', 0)
 out[5] = redis.call('ZCARD', ACTIVE)
+out[8] = meta_number('admitted_total', 0)
 return out
 """
 )

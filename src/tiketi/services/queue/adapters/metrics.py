@@ -16,7 +16,7 @@ RATE = Gauge(
     ["event_id"],
 )
 PACE = Gauge(
-    "tiketi_queue_measured_rate", "Measured admissions per second (EWMA), per event.",
+    "tiketi_queue_measured_rate", "Measured admissions per second (sliding window), per event.",
     ["event_id"],
 )  # fmt: skip
 JOINS = Counter(

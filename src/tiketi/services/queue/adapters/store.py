@@ -107,6 +107,8 @@ class AdmitReply:
     active: int
     state: str
     rate: float
+    # The room's admission counter after the step: every admission so far, whatever made it.
+    admitted_total: int = 0
 
 
 def _check(reply: Sequence[Any]) -> None:
@@ -202,7 +204,7 @@ class QueueStore:
         args = [epoch, opens_ms, max_active, ceiling, ttl_ms, batch]
         reply = await self._admit(keys=keys(event_id), args=args)
         _check(reply)
-        fans = reply[7:]
+        fans = reply[8:]
         admitted = [
             Admitted(str(fans[i]), int(fans[i + 1]), int(fans[i + 2]))
             for i in range(0, len(fans), 3)
@@ -215,6 +217,7 @@ class QueueStore:
             active=int(reply[4]),
             state=str(reply[5]),
             rate=float(reply[6]),
+            admitted_total=int(reply[7]),
         )
 
     async def frozen(self, event_id: str) -> list[str]:

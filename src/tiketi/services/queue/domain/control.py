@@ -1,8 +1,7 @@
-"""The admission rate's control loop (AIMD) and the measured pace behind the ETA."""
+"""The admission rate's control loop (AIMD); the measured pace behind the ETA is in `pace`."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 
@@ -51,28 +50,3 @@ def next_rate(
     if load is not None and overloaded(load, target):
         return max(floor, rate * target.decrease)
     return min(ceiling, rate + max(ceiling * target.step, floor))
-
-
-@dataclass
-class Pace:
-    """An exponentially weighted moving average of admissions per second.
-
-    `time_constant` seconds of history dominate; a gap of `dt` weighs the new sample by
-    1 - exp(-dt / time_constant), so irregular ticks average correctly.
-    """
-
-    rate: float
-    time_constant: float = 5.0
-
-    def observe(self, admitted: int, dt: float) -> float:
-        """Fold in `admitted` admissions over `dt` seconds; the new average."""
-        if dt <= 0:
-            return self.rate
-        weight = 1.0 - math.exp(-dt / self.time_constant)
-        self.rate += weight * (admitted / dt - self.rate)
-        return self.rate
-
-    def seconds_per_person(self, fallback_rate: float, cap: float = 3600.0) -> float:
-        """The ETA per person; before anything is measured, the admission rate's."""
-        rate = self.rate if self.rate > 1e-6 else fallback_rate
-        return cap if rate <= 0 else min(cap, 1.0 / rate)

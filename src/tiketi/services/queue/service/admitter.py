@@ -17,8 +17,9 @@ from datetime import datetime
 from tiketi.kernel.streams import raise_if_cancelled
 from tiketi.services.queue.adapters import metrics
 from tiketi.services.queue.adapters.store import AdmitReply, Lease
-from tiketi.services.queue.domain.control import Load, Pace, RateTarget, next_rate
+from tiketi.services.queue.domain.control import Load, RateTarget, next_rate
 from tiketi.services.queue.domain.models import QueueEvent
+from tiketi.services.queue.domain.pace import AdmissionPace
 from tiketi.services.queue.service.admission import admit_now
 from tiketi.services.queue.service.common import Queue, log, utcnow
 from tiketi.services.queue.service.opening import open_pre_queue
@@ -41,8 +42,7 @@ class Admitter:
             step=settings.rate_step,
         )
         self.rates: dict[str, float] = {}
-        self.paces: dict[str, Pace] = {}
-        self._stepped: dict[str, float] = {}
+        self.paces: dict[str, AdmissionPace] = {}
         self._told: dict[str, tuple[int, float]] = {}
         self._purged: set[str] = set()
         self._next_control = 0.0
@@ -109,7 +109,7 @@ class Admitter:
             current = self.rates.get(event.id) or await self._stored_rate(event)
             rate = next_rate(current, event.admit_per_second, load, self.target)
             self.rates[event.id] = rate
-            per_person = self._pace(event).seconds_per_person(fallback_rate=rate)
+            per_person = self._pace(event).seconds_per_person(rate)
             await self.queue.store.set_pace(event.id, rate=rate, seconds_per_person=per_person)
             metrics.RATE.labels(event.id).set(rate)
             if rate < current:
@@ -120,21 +120,18 @@ class Admitter:
         stored = (await self.queue.store.meta(event.id)).get("rate")
         return float(stored) if stored else event.admit_per_second
 
-    def _pace(self, event: QueueEvent) -> Pace:
+    def _pace(self, event: QueueEvent) -> AdmissionPace:
         pace = self.paces.get(event.id)
         if pace is None:
-            pace = self.paces[event.id] = Pace(rate=0.0)
+            pace = self.paces[event.id] = AdmissionPace()
         return pace
 
     def _measure(self, event: QueueEvent, reply: AdmitReply) -> None:
-        # Only while someone waits: an empty line says nothing about the pace of the next one.
-        now = self.clock()
-        last = self._stepped.get(event.id)
-        self._stepped[event.id] = now
-        if last is None or (reply.waiting == 0 and not reply.admitted):
-            return
-        rate = self._pace(event).observe(len(reply.admitted), now - last)
-        metrics.PACE.labels(event.id).set(rate)
+        # From the room's admission counter, not from this step's admissions: most admissions
+        # of a room bound by max_active are made by leaves, purchases and joins elsewhere.
+        pace = self._pace(event)
+        pace.observe(total=reply.admitted_total, now=self.clock(), waiting=reply.waiting)
+        metrics.PACE.labels(event.id).set(pace.rate() or 0.0)
 
     async def _report(self, event: QueueEvent, reply: AdmitReply) -> None:
         now = self.clock()
@@ -165,4 +162,5 @@ def _merged(first: AdmitReply, second: AdmitReply) -> AdmitReply:
         active=second.active,
         state=second.state,
         rate=second.rate,
+        admitted_total=second.admitted_total,
     )
