@@ -10,7 +10,14 @@ SCENARIO ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint typecheck imports pytest pytest-fast migrate admin lock clean bench
+.PHONY: help install run test lint typecheck imports pytest pytest-fast migrate admin lock clean bench web web-test web-api
+
+# The web app (web/): Node 20 and npm. Without them `make run` serves the API only.
+WEB := web
+NPM ?= npm
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(wildcard $(WEB)/*.json $(WEB)/*.ts $(WEB)/index.html)
+WEB_DEPS := $(WEB)/node_modules/.package-lock.json
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,10 +32,10 @@ $(STAMP): pyproject.toml requirements/lock.txt
 
 install: $(STAMP) ## create .venv with the pinned dependencies
 
-run: install ## start the whole platform on http://127.0.0.1:3001 (PORT to change; embedded PostgreSQL and Redis under ./var)
+run: install web ## start the whole platform on http://127.0.0.1:3001 (PORT to change; embedded PostgreSQL and Redis under ./var)
 	$(BIN)/tiketi serve --demo
 
-test: install lint typecheck imports pytest ## run every check and every test (what CI runs)
+test: install lint typecheck imports web-test web pytest ## run every check and every test (what CI runs)
 
 lint: install ## ruff
 	$(BIN)/ruff check src tests bench
@@ -46,6 +53,35 @@ pytest: install ## the test suite (unit, integration, api, e2e; slow ones includ
 pytest-fast: install ## the test suite without tests marked slow
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
+$(WEB_DEPS): $(WEB)/package-lock.json
+	cd $(WEB) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB)/dist/index.html: $(WEB_DEPS) $(WEB_SOURCES)
+	cd $(WEB) && $(NPM) run build
+	@touch $@
+
+web: ## build the web app into web/dist (npm ci first when package-lock.json changed)
+ifeq ($(HAVE_NODE),yes)
+	@$(MAKE) --no-print-directory $(WEB)/dist/index.html
+else
+	@echo "node/npm not found: the web app is not built (install Node 20; the API still runs)"
+	@if [ -n "$$CI" ]; then exit 1; fi
+endif
+
+web-test: ## the web app's type-check and vitest tests
+ifeq ($(HAVE_NODE),yes)
+	@$(MAKE) --no-print-directory $(WEB_DEPS)
+	cd $(WEB) && $(NPM) run typecheck && $(NPM) test
+else
+	@echo "node/npm not found: skipping the web app's tests (install Node 20)"
+	@if [ -n "$$CI" ]; then exit 1; fi
+endif
+
+web-api: install ## refresh web/openapi.json and the generated API types from the code
+	$(BIN)/python -c 'import json; from tiketi.app import create_platform_app; from tiketi.kernel.settings import PlatformSettings; print(json.dumps(create_platform_app(PlatformSettings()).openapi(), indent=2, ensure_ascii=False))' > $(WEB)/openapi.json
+	cd $(WEB) && $(NPM) run gen:api
+
 migrate: install ## migrate every service's schema (embedded engines when no URLs are set)
 	$(BIN)/tiketi migrate
 
@@ -59,4 +95,4 @@ lock: ## re-resolve requirements/lock.txt from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements/lock.txt
 
 clean: ## remove the virtualenv and caches (keeps ./var data)
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(WEB)/node_modules $(WEB)/dist

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from tiketi.kernel.app_factory import create_app
 from tiketi.kernel.module import ServiceModule
 from tiketi.kernel.settings import PlatformSettings
+from tiketi.web import mount_web, web_dist
 
 # Adding a service is one line here: its name and the module whose build() returns it.
 SERVICES: dict[str, str] = {
@@ -58,4 +59,19 @@ def create_platform_app(settings: PlatformSettings, names: Sequence[str] | None 
     """The app for `tiketi serve [service]`: the edge features when it faces clients."""
     chosen = service_names(names)
     edge = names is None or len(names) == 0 or "gateway" in chosen
-    return create_app(settings, build_modules(settings, chosen), edge=edge)
+    modules = build_modules(settings, chosen)
+    app = create_app(settings, modules, edge=edge)
+    # The one-process mode also serves the web app; the split gateway proxies the API only
+    # (there the web app is static files on a CDN).
+    dist = web_dist(settings) if edge and "gateway" not in chosen else None
+    if dist is not None:
+        mount_web(app, dist, public_config(modules))
+    return app
+
+
+def public_config(modules: Sequence[ServiceModule]) -> dict[str, str]:
+    """What the built services let the browser know (client ids and keys, never a secret)."""
+    config: dict[str, str] = {}
+    for module in modules:
+        config.update(module.public_config)
+    return config

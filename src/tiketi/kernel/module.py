@@ -37,6 +37,9 @@ class ServiceModule:
     subscriptions: Sequence[Subscription] = ()
     # In-process capabilities other modules may use through the composition (e.g. "jwks").
     exports: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Public values the browser needs (a TossPayments client key, a Google client id): the
+    # one-process app writes them into the web app's index.html. Never a secret.
+    public_config: Mapping[str, str] = field(default_factory=dict)
     # Assembles the published /openapi.json from the app's own (the split gateway merges its
     # services' documents into it); None keeps FastAPI's.
     openapi: OpenApiHook | None = None

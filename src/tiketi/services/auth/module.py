@@ -82,4 +82,8 @@ def build(platform: PlatformSettings, settings: AuthSettings | None = None) -> S
         startup=[load_keys],
         workers=[purge_refresh_tokens],
         exports={"jwks": jwks},
+        # The web app's "Sign in with Google" button needs the (public) client id.
+        public_config={"googleClientId": settings.google_client_id}
+        if settings.google_client_id
+        else {},
     )

@@ -62,4 +62,9 @@ def build(platform: PlatformSettings, settings: PaymentSettings | None = None) -
         workers=[_reconciler(deps)],
         subscriptions=[payment_subscription(deps)],
         exports={"payment": lambda: deps},
+        # The web app opens TossPayments' widget with the client key; on the sandbox (no secret
+        # key) a client key would send the browser to a Toss this process does not confirm with.
+        public_config={"tossClientKey": settings.toss_client_key}
+        if settings.toss_client_key and not settings.sandbox
+        else {},
     )
