@@ -21,15 +21,12 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tiketi.contracts.booking import ReservationCanceled, SeatsReleased
 from tiketi.contracts.payment import PaymentRefunded
-from tiketi.kernel.outbox import publish
 from tiketi.kernel.streams import Subscription
-from tiketi.services.booking.adapters.inventory import Inventory
 from tiketi.services.booking.adapters.orm import SCHEMA, Reservation
-from tiketi.services.booking.adapters.tickets import Tickets
 from tiketi.services.booking.domain.models import ReservationStatus
 from tiketi.services.booking.service.common import Booking, utcnow
+from tiketi.services.booking.service.reservations import cancel_in_session
 
 GROUP = "booking-voids"
 REASON = "payment_canceled"
@@ -43,7 +40,7 @@ def voids_subscription(current: Callable[[], Booking]) -> Subscription:
         voided = await void_paid_reservation(
             session, reservation_id=event.reservation_id, payment_key=event.payment_key
         )
-        if voided is not None:
+        if voided is not None and voided[2]:
             event_id, version, freed = voided
             await current().announce(event_id, version, dict.fromkeys(freed, "available"))
 
@@ -65,38 +62,10 @@ async def void_paid_reservation(
         or reservation.payment_key != payment_key
     ):
         return None
-    now = utcnow()
-    inventory = Inventory(session)
-    freed = await inventory.release_reservation(
-        event_id=reservation.event_id, reservation_id=reservation.id, hold_id=reservation.hold_id
-    )
     # Refunded, not canceled: the money went back already; nothing is left to ask of payment.
-    reservation.status = ReservationStatus.REFUNDED.value
-    reservation.canceled_at = now
-    reservation.cancel_reason = REASON
-    voided = await Tickets(session).void(reservation_id=reservation.id, now=now)
-    events: list[ReservationCanceled | SeatsReleased] = [
-        ReservationCanceled(
-            reservation_id=reservation.id,
-            event_id=str(reservation.event_id),
-            user_id=str(reservation.user_id),
-            seat_ids=list(reservation.seat_ids),
-            amount=reservation.amount,
-            refund=False,
-            reason=REASON,
-        )
-    ]
-    if freed:
-        events.append(
-            SeatsReleased(
-                event_id=str(reservation.event_id),
-                seat_ids=freed,
-                reason="reservation_canceled",
-                user_id=str(reservation.user_id),
-                reservation_id=reservation.id,
-            )
-        )
-    await publish(session, SCHEMA, *events)
-    version = await inventory.bump_version(reservation.event_id)
-    log.info("reservation_voided", reservation_id=reservation.id, seats=len(freed), tickets=voided)
+    freed, version = await cancel_in_session(
+        session, reservation, reason=REASON, now=utcnow(),
+        status=ReservationStatus.REFUNDED, refund=False,
+    )  # fmt: skip
+    log.info("reservation_voided", reservation_id=reservation.id, seats=len(freed))
     return reservation.event_id, version, freed

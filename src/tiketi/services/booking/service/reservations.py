@@ -215,14 +215,18 @@ async def cancel_in_session(
     reason: str,
     now: datetime,
     bump: bool = True,
+    status: ReservationStatus = ReservationStatus.CANCELED,
+    refund: bool | None = None,
 ) -> tuple[list[int], int]:
-    """Cancel a live reservation in the caller's transaction: freed seat ids, new version."""
-    refund = reservation.status == ReservationStatus.CONFIRMED
+    """Cancel a live reservation in the caller's transaction: freed seat ids, new version.
+    A paid one asks payment for a refund unless `refund` says otherwise (money already back)."""
+    if refund is None:
+        refund = reservation.status == ReservationStatus.CONFIRMED
     inventory = Inventory(session)
     freed = await inventory.release_reservation(
         event_id=reservation.event_id, reservation_id=reservation.id, hold_id=reservation.hold_id
     )
-    reservation.status = ReservationStatus.CANCELED.value
+    reservation.status = status.value
     reservation.canceled_at = now
     await Tickets(session).void(reservation_id=reservation.id, now=now)
     reservation.cancel_reason = reason
