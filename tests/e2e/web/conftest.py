@@ -24,7 +24,8 @@ from tests.e2e.web.support import (
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.testing.servers import PostgresServer, RedisServer
 
-WEB = Path(__file__).resolve().parents[3] / "web"
+ROOT = Path(__file__).resolve().parents[3]
+WEB = ROOT / "web"
 
 
 def _missing(what: str) -> None:
@@ -112,8 +113,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def shots(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    """This test's screenshot folder (WEB_E2E_SHOTS/<test> when set)."""
-    base = os.environ.get("WEB_E2E_SHOTS")
-    folder = Path(base) / request.node.name if base else tmp_path / "shots"
-    return shots_dir(folder)
+def shots(request: pytest.FixtureRequest) -> Path:
+    """This test's screenshot folder: test-results/web/<test> (WEB_E2E_SHOTS to move it), kept
+    after the run as the test's artifacts (CI uploads test-results/)."""
+    base = os.environ.get("WEB_E2E_SHOTS") or str(ROOT / "test-results" / "web")
+    return shots_dir(Path(base) / request.node.name)
