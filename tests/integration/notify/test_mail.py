@@ -164,6 +164,30 @@ async def test_refund_mail_finds_the_payer_from_the_reservation(
     assert "Swan Lake" in text and "sold to someone else" in text
 
 
+async def test_a_payment_canceled_at_toss_sends_one_refund_email_not_two(
+    runtime: Runtime, notify: Notify, smtp: Smtp
+) -> None:
+    sink, _ = smtp
+    fan, show = user("en", name="Ana"), event(title="Swan Lake")
+    confirmed, issued = tickets_issued(fan, show, seats=1)
+    fields = {"reservation_id", "event_id", "user_id", "seat_ids", "amount"}
+    voided = ReservationCanceled(
+        **confirmed.model_dump(include=fields), refund=False, reason="payment_canceled"
+    )
+    refund = PaymentRefunded(
+        reservation_id=confirmed.reservation_id, payment_key="pk", user_id=fan.user_id,
+        amount=confirmed.amount, reason="payment_canceled",
+    )  # fmt: skip
+    await deliver(runtime, fan, show, confirmed, issued, voided, refund)
+    await consume(runtime)
+    await send_all(notify)
+
+    kinds = sorted(r["kind"] for r in await emails(runtime) if r["state"] == "sent")
+    assert "reservation_canceled" not in kinds
+    assert kinds.count("payment_refunded") == 1
+    assert [m["Subject"] for m in sink.to(fan.email)].count("[Tiketi] Refunded: ₩165,000") == 1
+
+
 async def test_a_confirmation_voided_before_it_went_out_is_skipped(
     runtime: Runtime, notify: Notify, smtp: Smtp
 ) -> None:

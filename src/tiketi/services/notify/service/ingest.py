@@ -27,6 +27,9 @@ from tiketi.services.notify.domain.models import EmailKind
 # Booking cancels every reservation of a canceled event with this reason; the event-canceled
 # email says it all, so those cancellations get no email of their own.
 EVENT_CANCELED_REASON = "event_canceled"
+# Booking voids a reservation whose payment was canceled at TossPayments; the refund email
+# (PaymentRefunded, same reason) tells the fan, so the cancellation sends no second one.
+PAYMENT_CANCELED_REASON = "payment_canceled"
 
 
 async def on_user_registered(event: UserRegistered, session: AsyncSession) -> None:
@@ -145,6 +148,8 @@ async def on_reservation_canceled(event: ReservationCanceled, session: AsyncSess
     if event.reason == EVENT_CANCELED_REASON:
         if event.refund:
             await _holder_of_canceled_event(session, event_id=event_id, user_id=user_id)
+        return
+    if event.reason == PAYMENT_CANCELED_REASON:
         return
     await Emails(session).enqueue(
         source_event_id=event.message_id,
