@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench import ceilings as ceiling
 from bench.admission import admission
+from bench.chaos import chaos
 from bench.checkout import checkout
 from bench.context import Context, Options
 from bench.flash import flash_sale
@@ -39,7 +40,10 @@ SCENARIOS: dict[str, Scenario] = {
     "admission": admission,
     "checkout": checkout,
     "flash-sale": flash_sale,
+    "chaos": chaos,
 }
+# Run only when named: the chaos drill starts its own multi-process cluster and kills parts of it.
+EXPLICIT_ONLY = {"chaos"}
 
 TINY = Options(
     attempts=300, per_hold=2, window=32, concurrency=8, rate=50, duration=2, reads=300,
@@ -90,6 +94,9 @@ HELP = {
     "flash_max_active": "flash-sale: the room's max_active",
     "flash_rate": "flash-sale: the room's admit_per_second",
     "flash_quantity": "flash-sale: each fan wants 1..this many seats (the event's ticket limit)",
+    "chaos_fans": "chaos: fans of the drill over the multi-process cluster",
+    "chaos_seats": "chaos: seats on sale in the drill",
+    "chaos_arrival": "chaos: seconds over which the drill's fans arrive",
     "pow_difficulty": "proof-of-work bits the platform asks of every join (0: off; not with "
     "queue-join, whose joins send none)",
     "ceiling_requests": "requests per hello-world and redis-benchmark ceiling",
@@ -103,7 +110,10 @@ def parse(argv: list[str]) -> tuple[list[str], Options, Path, bool]:
         prog="python -m bench", description="Tiketi benchmarks; writes report.md and chart.png."
     )
     parser.add_argument(
-        "scenarios", nargs="*", metavar="SCENARIO", help=f"any of {', '.join(SCENARIOS)}; none: all"
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help=f"any of {', '.join(SCENARIOS)}; none: all but {', '.join(EXPLICIT_ONLY)}",
     )
     sizes = parser.add_mutually_exclusive_group()
     sizes.add_argument("--tiny", action="store_true", help="every size tiny (the smoke test)")
@@ -131,7 +141,8 @@ def parse(argv: list[str]) -> tuple[list[str], Options, Path, bool]:
     options = Options(**{**base.__dict__, **{k: v for k, v in chosen.items() if v is not None}})
     if options.pow_difficulty and "queue-join" in (args.scenarios or SCENARIOS):
         parser.error("--pow-difficulty: name the scenarios, without queue-join (it sends no proof)")
-    return args.scenarios or list(SCENARIOS), options, args.out, args.skip_ceilings
+    everything = [name for name in SCENARIOS if name not in EXPLICIT_ONLY]
+    return args.scenarios or everything, options, args.out, args.skip_ceilings
 
 
 async def measure_ceilings(ctx: Context) -> list[ceiling.Ceiling]:

@@ -55,6 +55,9 @@ class Options:
     flash_rate: float = 500.0
     flash_quantity: int = 4
     pow_difficulty: int = 0
+    chaos_fans: int = 2_000
+    chaos_seats: int = 500
+    chaos_arrival: float = 60.0
     ceiling_requests: int = 20_000
     ceiling_seconds: int = 10
 
