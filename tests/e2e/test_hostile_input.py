@@ -49,7 +49,7 @@ def platform(
         "TIKETI_ENV": "test",
         "TIKETI_DATABASE_URL": pg.dsn,
         # A Redis database of its own: its streams and consumers meet no other test's.
-        "TIKETI_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/13",
+        "TIKETI_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/15",
         "TIKETI_RATE_LIMIT_PER_MINUTE": "0",
         "TIKETI_AUTH_PASSWORD_TIME_COST": "1",
         "TIKETI_AUTH_PASSWORD_MEMORY_KIB": str(8 * 1024),

@@ -21,10 +21,11 @@ from tests.e2e.web.support import (
     sign_up,
     with_role,
 )
-from tiketi.kernel.settings import PlatformSettings
-from tiketi.kernel.testing.servers import PostgresServer, RedisServer
+from tiketi.kernel.testing.servers import PostgresServer, RedisServer, create_database
 
 ROOT = Path(__file__).resolve().parents[3]
+# Redis databases of long-lived test processes are unique across the suite (tests/conftest.py).
+WEB_REDIS_DB = 14
 WEB = ROOT / "web"
 
 
@@ -53,19 +54,19 @@ def web_dist() -> Path:
 @pytest.fixture(scope="session")
 def platform(
     tmp_path_factory: pytest.TempPathFactory,
-    migrated: PlatformSettings,
     pg: PostgresServer,
     redis_server: RedisServer,
     web_dist: Path,
 ) -> Iterator[Served]:
-    """`tiketi serve` (every service and the web app) on the session's PostgreSQL and Redis."""
+    """`tiketi serve` (every service and the web app) on the session's PostgreSQL and Redis
+    servers, in a database and a Redis database of its own: it lives for the whole session, and
+    its relays, sweepers and mail senders must never take other tests' rows or streams."""
     logs = tmp_path_factory.mktemp("web")
     # One platform for every browser test: starting one costs more than the tests themselves.
     env = {
         "TIKETI_ENV": "test",
-        "TIKETI_DATABASE_URL": pg.dsn,
-        # A Redis database of its own for streams and caches.
-        "TIKETI_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/12",
+        "TIKETI_DATABASE_URL": create_database(pg, "tiketi_web"),
+        "TIKETI_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/{WEB_REDIS_DB}",
         "TIKETI_RATE_LIMIT_PER_MINUTE": "0",
         "TIKETI_AUTH_PASSWORD_TIME_COST": "1",
         "TIKETI_AUTH_PASSWORD_MEMORY_KIB": str(8 * 1024),
@@ -74,7 +75,7 @@ def platform(
         "TIKETI_QUEUE_POW_DIFFICULTY": "10",
         "TIKETI_LOG_LEVEL": "WARNING",
     }
-    served = Served(logs / "serve.log", env)
+    served = Served(logs / "serve.log", env, ["--migrate"])
     try:
         served.start()
         yield served

@@ -19,7 +19,7 @@ from tiketi.services.queue.service.common import Queue
 @pytest.fixture(scope="module")
 async def runtime(migrated: PlatformSettings) -> AsyncIterator[Runtime]:
     # A Redis database of our own: the lease and the rooms here are nobody else's.
-    async with open_runtime(migrated, redis_db=9, pool_size=20) as rt:
+    async with open_runtime(migrated, redis_db=10, pool_size=20) as rt:
         yield rt
 
 

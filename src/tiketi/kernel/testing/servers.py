@@ -388,17 +388,25 @@ def _initdb(bin_dir: Path, base_dir: Path, identity: _Identity) -> None:
         raise EngineError(f"initdb failed in {base_dir}:\n{result.stdout}\n{result.stderr}")
 
 
-def _create_database(server: PostgresServer) -> None:
-    """Create the test database with the bundled createdb client."""
+def _create_database(server: PostgresServer, name: str | None = None) -> None:
+    """Create the test database (or another one) with the bundled createdb client."""
+    database = name or server.database
     command = [
         str(server.bin_dir / "createdb"),
-        "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", server.database,
+        "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", database,
     ]  # fmt: skip
     result = subprocess.run(  # noqa: S603 - fixed binary, no shell
         command, capture_output=True, text=True, timeout=60, check=False, env=_env()
     )
     if result.returncode != 0:
-        raise EngineError(f"createdb {server.database} failed: {result.stderr.strip()}")
+        raise EngineError(f"createdb {database} failed: {result.stderr.strip()}")
+
+
+def create_database(server: PostgresServer, name: str) -> str:
+    """A further database on a running server, for a long-lived process whose workers
+    (relays, sweepers, senders) must not touch other tests' tables; its libpq URL."""
+    _create_database(server, name)
+    return f"postgresql://postgres@127.0.0.1:{server.port}/{name}"
 
 
 def start_postgres(*, prefer_system: bool = True, timeout: float = 60.0) -> PostgresServer:
