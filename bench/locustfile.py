@@ -11,7 +11,9 @@ Distributed: one `--master` (add `--expect-workers N`), and on each load machine
 `--event-id` every fan picks the first event on sale. Each simulated fan signs up, reads the
 event and its seat map, joins the waiting room when the event has one (solving the proof of work
 when asked), polls its place until admitted, holds the best available seats, reserves, pays in
-the TossPayments sandbox (POST /sandbox/toss/v1/payments) and confirms; then it stops. Expected
+the TossPayments sandbox (POST /sandbox/toss/v1/payments) and confirms; then it idles until the
+run ends (a stopped user would be replaced by a new one while users are still being spawned, so
+-u N means exactly N fans). Expected
 refusals (409 SEAT_UNAVAILABLE once sold out) count as successes named "… (sold out)".
 
 `--forwarded-for` gives each fan its own X-Forwarded-For address: only for a platform that
@@ -29,7 +31,6 @@ import uuid
 from typing import Any
 
 from locust import HttpUser, between, events, task
-from locust.exception import StopUser
 
 PASSWORD = "locust fan passphrase"  # noqa: S105 - throwaway accounts
 _serial = itertools.count(1)
@@ -62,6 +63,7 @@ class Fan(HttpUser):
 
     def on_start(self) -> None:
         """Sign up (a fresh account per simulated fan)."""
+        self.done = False
         options = self.environment.parsed_options
         number = next(_serial)
         self.headers: dict[str, str] = {}
@@ -77,9 +79,11 @@ class Fan(HttpUser):
         ) as response:  # fmt: skip
             if response.status_code != 201:
                 response.failure(f"sign-up answered {response.status_code}")
-                raise StopUser()
+                self.done = True
+                return
             self.headers["Authorization"] = "Bearer " + response.json()["access_token"]
         self.event_id = options.event_id or self._first_on_sale()
+        self.done = not self.event_id
 
     def _first_on_sale(self) -> str:
         response = self.client.get(
@@ -88,22 +92,24 @@ class Fan(HttpUser):
         for event in response.json().get("items", []):
             if event.get("sale_state") == "on_sale":
                 return str(event["id"])
-        raise StopUser()
+        return ""
 
     @task
     def buy(self) -> None:
-        """Browse, queue, hold, reserve, pay, confirm; then stop."""
+        """Browse, queue, hold, reserve, pay, confirm, once; then idle."""
+        if self.done:
+            return
+        self.done = True
         event = self.client.get(f"/api/v1/events/{self.event_id}", name="/api/v1/events/[id]")
         self.client.get(f"/api/v1/events/{self.event_id}/seats", name="/api/v1/events/[id]/seats")
         admission = None
         if event.ok and event.json().get("queue", {}).get("enabled"):
             admission = self._wait_in_room()
             if admission is None:
-                raise StopUser()
+                return
         hold = self._hold(admission)
         if hold is not None:
             self._pay(hold)
-        raise StopUser()
 
     def _join(self, room: str) -> Any:
         body: dict[str, Any] | None = None
