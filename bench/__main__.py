@@ -51,7 +51,7 @@ TINY = Options(
     socket_holds=2, joins=200, join_fans=50, admission_fans=60, admission_max_active=20,
     admission_rate=50, shop_seconds=0.2, poll_min=0.2, poll_max=2, checkouts=40,
     flash_fans=80, flash_seconds=3, flash_seats=60, flash_max_active=20, flash_rate=50,
-    ceiling_requests=500, ceiling_seconds=2,
+    ceiling_requests=500, ceiling_seconds=2, workers=1,
 )  # fmt: skip
 
 # A few minutes in all: what to run on a busy machine, or before a full run.
@@ -101,6 +101,8 @@ HELP = {
     "queue-join, whose joins send none)",
     "ceiling_requests": "requests per hello-world and redis-benchmark ceiling",
     "ceiling_seconds": "seconds per pgbench ceiling",
+    "workers": "worker processes of the platform (tiketi serve --workers) and of the "
+    "hello-world ceiling",
 }
 
 
@@ -145,12 +147,17 @@ def parse(argv: list[str]) -> tuple[list[str], Options, Path, bool]:
     return args.scenarios or everything, options, args.out, args.skip_ceilings
 
 
+def _processes(workers: int) -> str:
+    return "1 process" if workers == 1 else f"{workers} processes"
+
+
 async def measure_ceilings(ctx: Context) -> list[ceiling.Ceiling]:
     """Redis, PostgreSQL and HTTP ceilings on the same machine, same run."""
     o = ctx.options
     measured = await asyncio.to_thread(ceiling.redis_ceilings, ctx.stack, o.ceiling_requests)
     for name, what, url, path in (
-        ("hello-world", "FastAPI + uvicorn, 1 process: GET /hello", ctx.stack.hello.url, "/hello"),
+        ("hello-world", f"FastAPI + uvicorn, {_processes(o.workers)}: GET /hello",
+         ctx.stack.hello.url, "/hello"),
         ("platform /health", "the platform's middleware stack: GET /health", ctx.stack.url,
          "/health"),
     ):  # fmt: skip
@@ -180,7 +187,9 @@ async def run(
 ) -> tuple[list[Result], list[ceiling.Ceiling]]:
     """Start the stack, measure the ceilings, run the scenarios."""
     work = out / "logs"
-    with running_stack(work, pow_difficulty=options.pow_difficulty) as stack:
+    with running_stack(
+        work, pow_difficulty=options.pow_difficulty, workers=options.workers
+    ) as stack:
         ctx = Context(stack=stack, options=options, work=work)
         print(f"platform on {stack.url}", flush=True)
         ceilings = await measure_ceilings(ctx) if ceilings_too else []

@@ -60,6 +60,7 @@ class Options:
     chaos_arrival: float = 60.0
     ceiling_requests: int = 20_000
     ceiling_seconds: int = 10
+    workers: int = 2
 
 
 @dataclass

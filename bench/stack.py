@@ -154,9 +154,13 @@ class Stack:
             raise RuntimeError(f"tiketi admin create failed: {done.stderr}")
 
 
+SERVE = [sys.executable, "-m", "tiketi.cli", "serve", "--migrate", "--grace", "5"]
+
+
 @contextlib.contextmanager
-def running_stack(logs: Path, *, pow_difficulty: int = 0) -> Iterator[Stack]:
-    """Start PostgreSQL, Redis, the platform (migrated) and the hello-world; stop them after.
+def running_stack(logs: Path, *, pow_difficulty: int = 0, workers: int = 1) -> Iterator[Stack]:
+    """Start PostgreSQL, Redis, the platform (migrated) and the hello-world, each with
+    `workers` processes; stop them after.
     The platform writes its ticket emails under `logs`/mail (never the checkout's ./var)."""
     logs.mkdir(parents=True, exist_ok=True)
     with start_postgres() as pg, start_redis() as redis:
@@ -168,12 +172,15 @@ def running_stack(logs: Path, *, pow_difficulty: int = 0) -> Iterator[Stack]:
         }
         platform = Process(
             "platform",
-            [sys.executable, "-m", "tiketi.cli", "serve", "--migrate", "--grace", "5"],
+            [*SERVE, "--workers", str(workers)],
             clean_env({**SERVER_ENV, **run_env}),
             logs / "platform.log",
         )
         hello = Process(
-            "hello", [sys.executable, "-m", "bench.hello"], clean_env({}), logs / "hello.log"
+            "hello",
+            [sys.executable, "-m", "bench.hello", "--workers", str(workers)],
+            clean_env({}),
+            logs / "hello.log",
         )
         stack = Stack(pg=pg, redis=redis, platform=platform, hello=hello, logs=logs)
         try:

@@ -123,7 +123,8 @@ async def open_runtime(
     there meets no other test's consumers. Its verifier knows no keys: no token verifies.
     Redis databases in use (each at most one owner that flushes or runs consumers; keep them
     unique): 0 the session's apps, 8 booking (+ rate-limit/idempotency keys), 9 streams,
-    10 queue, 11 seat-map cross-process, 12 notify, 13 notify API, 14 web app, 15 hostile input.
+    7 serve --workers, 10 queue, 11 seat-map cross-process, 12 notify, 13 notify API, 14 web app,
+    15 hostile input.
     """
     assert settings.database_url and settings.redis_url
     if redis_db is not None:  # the session's URL names database 0: redis://host:port/0

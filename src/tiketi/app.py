@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Sequence
 
 from fastapi import FastAPI
 
 from tiketi.kernel.app_factory import create_app
+from tiketi.kernel.logs import configure_logging
 from tiketi.kernel.module import ServiceModule
-from tiketi.kernel.settings import PlatformSettings
+from tiketi.kernel.settings import PlatformSettings, get_settings
 from tiketi.web import mount_web, web_dist
 
 # Adding a service is one line here: its name and the module whose build() returns it.
@@ -67,6 +69,22 @@ def create_platform_app(settings: PlatformSettings, names: Sequence[str] | None 
     if dist is not None:
         mount_web(app, dist, public_config(modules))
     return app
+
+
+# `tiketi serve --workers N` names the services of its workers here (comma-separated).
+WORKER_SERVICES_ENV = "TIKETI_SERVE_SERVICES"
+
+
+def worker_app() -> FastAPI:
+    """The app of one `tiketi serve --workers N` worker process (uvicorn's factory).
+
+    The parent resolved the engines (embedded ones too) and migrated; it hands the URLs and the
+    service names down through the environment, which each spawned worker reads here.
+    """
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    names = [name for name in os.environ.get(WORKER_SERVICES_ENV, "").split(",") if name]
+    return create_platform_app(settings, names or None)
 
 
 def public_config(modules: Sequence[ServiceModule]) -> dict[str, str]:

@@ -8,6 +8,7 @@ import contextlib
 import errno
 import getpass
 import json
+import os
 import socket
 import sys
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,13 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from tiketi.app import SPLIT_ONLY, UnknownServiceError, build_modules, service_names
+from tiketi.app import (
+    SPLIT_ONLY,
+    WORKER_SERVICES_ENV,
+    UnknownServiceError,
+    build_modules,
+    service_names,
+)
 from tiketi.kernel.errors import DomainError
 from tiketi.kernel.logs import configure_logging
 from tiketi.kernel.settings import InsecureSettingsError, PlatformSettings, get_settings
@@ -104,20 +111,49 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
             upgrade_sync(build_modules(ready, names), ready.database_url)
         if args.demo:
             print(_seed(ready, f"http://{host}:{port}"), flush=True)
-        app = create_platform_app(ready, args.services)
-        log.info("serving", url=f"http://{host}:{port}", services=names, embedded=embedded)
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            # client_ip() reads X-Forwarded-For itself, as far as TIKETI_TRUSTED_PROXY_HOPS says.
-            proxy_headers=False,
-            timeout_graceful_shutdown=args.grace,
-            ws="websockets-sansio",
+        workers = args.workers or ready.workers
+        log.info(
+            "serving",
+            url=f"http://{host}:{port}",
+            services=names,
+            embedded=embedded,
+            workers=workers,
         )
-        _server(config).run()
+        options: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "log_config": None,
+            "access_log": False,
+            # client_ip() reads X-Forwarded-For itself, as far as TIKETI_TRUSTED_PROXY_HOPS says.
+            "proxy_headers": False,
+            "timeout_graceful_shutdown": args.grace,
+            "ws": "websockets-sansio",
+        }
+        if workers == 1:
+            _server(uvicorn.Config(create_platform_app(ready, args.services), **options)).run()
+        else:
+            _serve_workers(ready, args.services, workers, options)
+
+
+def _serve_workers(
+    ready: PlatformSettings, services: Sequence[str], workers: int, options: dict[str, Any]
+) -> None:
+    """uvicorn's supervisor: `workers` spawned processes accept on one socket; a worker that
+    dies is replaced; SIGTERM drains them all. Each builds the app from the environment
+    (tiketi.app.worker_app), so the resolved engine URLs and the services go there."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    handed = {
+        "TIKETI_DATABASE_URL": ready.database_url,
+        "TIKETI_REDIS_URL": ready.redis_url,
+        "TIKETI_HOST": ready.host,
+        "PORT": str(ready.port),
+        WORKER_SERVICES_ENV: ",".join(services),
+    }
+    os.environ.update({name: value for name, value in handed.items() if value is not None})
+    config = uvicorn.Config("tiketi.app:worker_app", factory=True, workers=workers, **options)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def _seed(settings: PlatformSettings, base_url: str) -> str:
@@ -209,6 +245,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--migrate", action="store_true", help="migrate before serving")
     serve.add_argument("--grace", type=int, default=20, help="seconds to drain on SIGTERM")
     serve.add_argument("--demo", action="store_true", help="seed the demo data first (idempotent)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes sharing the port (default TIKETI_WORKERS or 1)",
+    )
     serve.set_defaults(func=cmd_serve)
     cluster = commands.add_parser(
         "cluster", help="every service in its own process, nginx in front"

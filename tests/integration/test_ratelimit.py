@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
+from tiketi.kernel import ratelimit
 from tiketi.kernel.errors import RateLimited
 from tiketi.kernel.ratelimit import TokenBucket
 from tiketi.kernel.redis import create_redis
@@ -106,3 +108,55 @@ def test_nonsense_limits_are_refused(redis: Redis) -> None:
         TokenBucket(redis, name="x", rate=0, burst=1)
     with pytest.raises(ValueError):
         TokenBucket(redis, name="x", rate=1, burst=0)
+
+
+async def test_a_lease_takes_tokens_a_few_at_a_time_and_never_more_than_the_burst(
+    redis: Redis,
+) -> None:
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    # Two processes' buckets on one key; a token every 100 s, so nothing refills meanwhile.
+    a = TokenBucket(redis, name=name, rate=0.01, burst=100, lease=10)
+    b = TokenBucket(redis, name=name, rate=0.01, burst=100, lease=10)
+    calls = 0
+    script = a._script
+
+    async def counted(**kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return await script(**kwargs)  # type: ignore[arg-type]
+
+    a._script = counted  # type: ignore[assignment]
+
+    assert await a.retry_after("fan") == 0.0  # leases 10, spends 1
+    assert calls == 1
+    # The other process sees the 10 gone from Redis: it gets exactly the 90 left.
+    allowed_b = 0
+    while await b.retry_after("fan") == 0.0:
+        allowed_b += 1
+    assert allowed_b == 90
+    # Process A still spends what it leased, then is refused like everyone.
+    allowed_a = 0
+    while await a.retry_after("fan") == 0.0:
+        allowed_a += 1
+    assert allowed_a == 9
+    assert 1 + allowed_a + allowed_b == 100
+
+
+async def test_a_leasing_bucket_is_exact_near_the_limit_and_drops_stale_leases(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = TokenBucket(redis, name=f"test-{uuid.uuid4().hex[:8]}", rate=0.01, burst=25, lease=10)
+    results = [await limit.retry_after("fan") for _ in range(26)]
+    # 10 + 10 leased, then single tokens for the last 5: exactly the burst, then a refusal.
+    assert results[:25] == [0.0] * 25
+    assert results[25] > 0
+
+    other = TokenBucket(redis, name=f"test-{uuid.uuid4().hex[:8]}", rate=0.01, burst=30, lease=10)
+    assert await other.retry_after("fan") == 0.0  # 9 leased tokens left in this process
+    clock = time.monotonic() + ratelimit.LEASE_SECONDS + 0.1
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock)
+    # The lease ran out: its 9 tokens are gone, not spent later (30 - 10 = 20 remain).
+    allowed = 0
+    while await other.retry_after("fan") == 0.0:
+        allowed += 1
+    assert allowed == 20

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
+from tiketi.kernel import tokens
 from tiketi.kernel.tokens import InvalidToken, TokenExpired, TokenVerifier
 
 KEY = ec.generate_private_key(ec.SECP256R1())
@@ -120,3 +121,57 @@ async def test_rotated_key_is_fetched_on_unknown_kid() -> None:
         jwt.encode(claims(sub="u2"), OTHER, algorithm="ES256", headers={"kid": "k2"})
     )
     assert principal.id == "u2" and len(calls) == 2
+
+
+async def test_remembered_token_still_expires_and_dies_with_its_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    document = jwks(("k1", KEY), ("k2", OTHER))
+
+    async def fetch() -> dict[str, Any]:
+        return document
+
+    verifier = TokenVerifier(
+        fetch, issuer="tiketi", audience="tiketi", leeway=0, min_refresh_interval=0
+    )
+    now = int(time.time())
+    short = jwt.encode(claims(exp=now + 2), KEY, algorithm="ES256", headers={"kid": "k1"})
+    other = jwt.encode(claims(sub="u2"), OTHER, algorithm="ES256", headers={"kid": "k2"})
+    assert (await verifier.verify(short)).id == "u1"
+    assert (await verifier.verify(other)).id == "u2"
+    # Remembered, a token is answered without checking its signature again...
+    monkeypatch.setattr(tokens.jwt, "decode", None)
+    assert (await verifier.verify(short)).id == "u1"
+    # ...but not past its exp...
+    monkeypatch.setattr(tokens.time, "time", lambda: now + 3.0)
+    with pytest.raises(TokenExpired):
+        await verifier.verify(short)
+    monkeypatch.undo()
+    # ...and not once its key left the key set (a rotation that revokes a key).
+    document = jwks(("k1", KEY))
+    with pytest.raises(InvalidToken):
+        await verifier.verify(jwt.encode(claims(), OTHER, algorithm="ES256", headers={"kid": "k9"}))
+    with pytest.raises(InvalidToken):
+        await verifier.verify(other)
+
+
+async def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "VERIFIED_CACHE_SIZE", 3)
+    verifier = make_verifier(jwks(("k1", KEY)), [])
+    issued = [
+        jwt.encode(claims(sub=f"u{i}"), KEY, algorithm="ES256", headers={"kid": "k1"})
+        for i in range(5)
+    ]
+    decoded: list[str] = []
+    real_decode = tokens.jwt.decode
+
+    def counting_decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(tokens.jwt, "decode", counting_decode)
+    for token in issued:
+        await verifier.verify(token)
+    for token in reversed(issued):  # the last three are remembered; the first two were evicted
+        await verifier.verify(token)
+    assert decoded == [*issued, issued[1], issued[0]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
@@ -42,19 +43,51 @@ return {allowed, wait}
 """
 
 
-class TokenBucket:
-    """`rate` tokens a second up to `burst`; each call takes `cost`."""
+# Leased tokens not spent within this long are dropped (never handed to a later burst).
+LEASE_SECONDS = 1.0
+# Keys with a lease at most; past it the oldest lease is dropped (its tokens are lost).
+MAX_LEASES = 50_000
 
-    def __init__(self, redis: Redis, *, name: str, rate: float, burst: int) -> None:
+
+class TokenBucket:
+    """`rate` tokens a second up to `burst`; each call takes `cost`.
+
+    With `lease` > 1 a process takes that many tokens from Redis at once and spends them
+    itself for up to LEASE_SECONDS: a busy client costs one Redis call per `lease` requests
+    instead of one per request. The limit stays a limit (every token spent came from Redis;
+    unspent ones expire unused), and near it the bucket asks for single tokens, so a client
+    at its limit is refused exactly as without a lease.
+    """
+
+    def __init__(self, redis: Redis, *, name: str, rate: float, burst: int, lease: int = 1) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("a token bucket needs rate > 0 and burst >= 1")
         self.name = name
         self.rate = rate
         self.burst = burst
+        self.redis = redis
+        self.lease = max(1, min(lease, burst))
         self._script = redis.register_script(_BUCKET_SCRIPT)
+        # key -> [tokens left, monotonic deadline]; insertion order = age.
+        self._leases: dict[str, list[float]] = {}
 
     async def retry_after(self, key: str, cost: int = 1) -> float:
         """Take `cost` tokens; 0 when allowed, else the seconds to wait."""
+        if self.lease > cost:
+            now = time.monotonic()
+            held = self._leases.get(key)
+            if held is not None and held[1] > now and held[0] >= cost:
+                held[0] -= cost
+                return 0.0
+            if await self._take(key, self.lease) == 0.0:
+                self._leases.pop(key, None)
+                if len(self._leases) >= MAX_LEASES:
+                    del self._leases[next(iter(self._leases))]
+                self._leases[key] = [self.lease - cost, now + LEASE_SECONDS]
+                return 0.0
+        return await self._take(key, cost)
+
+    async def _take(self, key: str, cost: int) -> float:
         allowed, wait_ms = await self._script(
             keys=[f"ratelimit:{self.name}:{key}"], args=[self.rate, self.burst, cost]
         )

@@ -36,6 +36,9 @@ class PlatformSettings(BaseSettings):
         "http://localhost:5173",
         "http://127.0.0.1:5173",
     ]
+    # `tiketi serve` worker processes sharing the port (one event loop is one core; a pod on
+    # Kubernetes keeps 1 and scales by replicas).
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: str = "INFO"
     log_json: bool = True
     # The built web app (web/dist) served at `/` by the edge; unset: the repository's web/dist.

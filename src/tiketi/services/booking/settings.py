@@ -38,6 +38,9 @@ class BookingSettings(BaseSettings):
     max_holds_in_flight: int = Field(default=256, ge=1, le=10000)
     # Database connections (of the process's pool) kept checked out for holds between them.
     hold_connections: int = Field(default=8, ge=1, le=100)
+    # Per-grade availability (catalog's event page) is recounted at most this often per event
+    # while seats change: a burst of holds costs a few grouped COUNTs, not one per hold.
+    availability_refresh_seconds: float = Field(default=0.5, ge=0, le=60)
     # Seat-map snapshots are rebuilt on every version change; the TTL only bounds memory.
     snapshot_cache_seconds: int = Field(default=3600, ge=1, le=86400)
 

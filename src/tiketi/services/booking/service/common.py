@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,12 +74,15 @@ async def store_availability(booking: Booking, session: AsyncSession, event_id: 
 
 
 class AvailabilityRefresher:
-    """Recomputes an event's availability counts after changes, at most one run at a time per
-    event: a burst of 1,000 holds costs a few grouped COUNTs, not 1,000."""
+    """Recomputes an event's availability counts after changes, one run at a time per event and
+    at most one start per `availability_refresh_seconds`: a burst of 1,000 holds costs a few
+    grouped COUNTs, not 1,000, and the last change is always counted."""
 
     def __init__(self, booking: Booking) -> None:
         self.booking = booking
         self._again: dict[uuid.UUID, bool] = {}
+        # When each event's last recount started (monotonic): the next waits for the interval.
+        self._started: dict[uuid.UUID, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def request(self, event_id: uuid.UUID) -> None:
@@ -92,13 +96,19 @@ class AvailabilityRefresher:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, event_id: uuid.UUID) -> None:
+        interval = self.booking.settings.availability_refresh_seconds
         try:
             while True:
+                wait = self._started.get(event_id, -interval) + interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                # This recount covers every change requested so far.
+                self._again[event_id] = False
+                self._started[event_id] = time.monotonic()
                 async with self.booking.uow() as uow:
                     await store_availability(self.booking, uow.session, event_id)
                 if not self._again.get(event_id):
                     return
-                self._again[event_id] = False
         except Exception as exc:  # the next change retries; catalog then shows older counts
             log.warning("availability_not_refreshed", event_id=str(event_id), error=str(exc))
         finally:
