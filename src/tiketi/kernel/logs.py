@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -19,38 +20,63 @@ _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9\-_.=]+", re.IGNORECASE)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    return _SECRET_KEYS.search(key) is not None
+
+
 def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Drop secrets from a log event: by key name, and bearer tokens or JWTs inside strings."""
-    for key in list(event.keys()):
-        value = event[key]
-        if key != "event" and _SECRET_KEYS.search(key):
+    for key, value in list(event.items()):
+        if key != "event" and _secret_key(key):
             event[key] = "[redacted]"
-        elif isinstance(value, str):
+        # The patterns only where they could match: every access log line passes here.
+        elif isinstance(value, str) and ("eyJ" in value or "bearer" in value.lower()):
             event[key] = _JWT.sub("[jwt]", _BEARER.sub(r"\1[redacted]", value))
     return event
 
 
+class _NamedWriteLogger(structlog.WriteLogger):
+    """structlog's own line writer (one write per line), knowing the logger's name."""
+
+    def __init__(self, name: str, file: Any) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+def _add_logger_name(
+    logger: Any, _: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    event["logger"] = getattr(logger, "name", "")
+    return event
+
+
 def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
-    """Route structlog and the standard library through one JSON renderer on stdout."""
-    shared: list[Any] = [
+    """One JSON line per event on stdout: structlog's loggers write directly (the cheap path:
+    every request logs a line), the standard library's (uvicorn, libraries) through a formatter
+    running the same processors."""
+    threshold = logging.getLevelName(level.upper())
+    if not isinstance(threshold, int):
+        raise ValueError(f"unknown log level {level!r}")
+    common: list[Any] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact,
+        structlog.processors.add_log_level,
     ]
+    stamp: list[Any] = [structlog.processors.TimeStamper(fmt="iso", utc=True), redact]
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    # The console renderer prints exceptions itself (and warns if they come pre-formatted).
+    exceptions: list[Any] = [structlog.processors.format_exc_info] if json else []
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*common, _add_logger_name, *stamp, *exceptions, renderer],
+        logger_factory=lambda *args: _NamedWriteLogger(str(args[0]) if args else "", sys.stdout),
+        wrapper_class=structlog.make_filtering_bound_logger(threshold),
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        foreign_pre_chain=[*common, structlog.stdlib.add_logger_name, *stamp],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
+            *exceptions,
             renderer,
         ],
     )
@@ -58,7 +84,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(threshold)
     # uvicorn's access log repeats what our request log says, without the request id.
     logging.getLogger("uvicorn.access").handlers[:] = []
     logging.getLogger("uvicorn.access").propagate = False
