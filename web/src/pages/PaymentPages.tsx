@@ -5,6 +5,8 @@ import type { PaymentConfirmRead } from "../api/types";
 import { ErrorBox, Loading } from "../components/ErrorBox";
 import { Tickets } from "../components/Tickets";
 import { useI18n } from "../i18n/I18n";
+import { forgetQueue, saveAdmission } from "../lib/admission";
+import { useReservation } from "./CheckoutPage";
 
 /** The payment window's success return: confirm the payment, then show the tickets. */
 export function PaymentSuccessPage() {
@@ -16,6 +18,14 @@ export function PaymentSuccessPage() {
   const [result, setResult] = useState<PaymentConfirmRead | null>(null);
   const [error, setError] = useState<unknown>(null);
   const sent = useRef(false);
+  // Bought: the waiting room ended this admission, so its stored token and place are done.
+  const reservation = useReservation(result ? orderId : undefined);
+  const eventId = reservation.data?.event_id;
+  useEffect(() => {
+    if (!eventId) return;
+    saveAdmission(eventId, null);
+    forgetQueue(eventId);
+  }, [eventId]);
 
   const confirm = () => {
     setError(null);
