@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from tests.e2e.support import Served
+from tests.e2e.support import Served, served_env
 from tiketi.kernel.testing.servers import PostgresServer, RedisServer
 from tiketi.multiproc.scenario import ADMIN_PASSWORD, create_admin
 
@@ -45,18 +45,14 @@ def platform(
 ) -> Iterator[Served]:
     """The whole platform in one process, as `make run` serves it."""
     logs = tmp_path_factory.mktemp("hostile")
-    env = {
-        "TIKETI_ENV": "test",
-        "TIKETI_DATABASE_URL": pg.dsn,
+    env = served_env(
+        pg.dsn,
         # A Redis database of its own: its streams and consumers meet no other test's.
-        "TIKETI_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/15",
-        "TIKETI_RATE_LIMIT_PER_MINUTE": "0",
-        "TIKETI_AUTH_PASSWORD_TIME_COST": "1",
-        "TIKETI_AUTH_PASSWORD_MEMORY_KIB": str(8 * 1024),
-        "TIKETI_AUTH_LOGIN_PER_IP_PER_MINUTE": "100000",
-        "TIKETI_AUTH_LOGIN_PER_EMAIL_PER_MINUTE": "100000",
-        "TIKETI_LOG_LEVEL": "WARNING",
-    }
+        f"redis://127.0.0.1:{redis_server.port}/15",
+        TIKETI_AUTH_LOGIN_PER_IP_PER_MINUTE="100000",
+        TIKETI_AUTH_LOGIN_PER_EMAIL_PER_MINUTE="100000",
+        TIKETI_LOG_LEVEL="WARNING",
+    )
     served = Served(logs / "platform.log", env, ["--migrate"])
     try:
         served.start()

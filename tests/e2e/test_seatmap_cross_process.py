@@ -19,7 +19,7 @@ import pytest
 import socketio
 
 from tests.api.booking.support import install, published_event, seat_ids, sign_up
-from tests.e2e.support import Served
+from tests.e2e.support import Served, served_env
 from tiketi.kernel.db import Database
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.testing.servers import PostgresServer, RedisServer
@@ -39,15 +39,8 @@ def processes(
 ) -> Iterator[tuple[Served, Served]]:
     """Two booking replicas (with auth, for tokens) on one database and one Redis."""
     logs = tmp_path_factory.mktemp("seatmap")
-    env = {
-        "TIKETI_ENV": "test",
-        "TIKETI_DATABASE_URL": pg.dsn,
-        # A Redis database of their own for streams and caches (pub/sub spans every database).
-        "TIKETI_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/11",
-        "TIKETI_RATE_LIMIT_PER_MINUTE": "0",
-        "TIKETI_AUTH_PASSWORD_TIME_COST": "1",
-        "TIKETI_AUTH_PASSWORD_MEMORY_KIB": str(8 * 1024),
-    }
+    # A Redis database of their own for streams and caches (pub/sub spans every database).
+    env = served_env(pg.dsn, f"redis://127.0.0.1:{redis_server.port}/11")
     # The session's schemas are migrated already; neither process migrates.
     a = Served(logs / "a.log", env, ["auth", "booking"])
     b = Served(logs / "b.log", env, ["auth", "booking"])

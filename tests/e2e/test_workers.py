@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from tests.api.booking.support import install, published_event, seat_ids, sign_up
-from tests.e2e.support import Served
+from tests.e2e.support import Served, served_env
 from tiketi.kernel.db import Database
 from tiketi.kernel.testing.servers import PostgresServer, RedisServer, create_database
 
@@ -38,13 +38,12 @@ def served(
     tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_server: RedisServer
 ) -> Iterator[Served]:
     logs = tmp_path_factory.mktemp("workers")
-    env = {
-        "TIKETI_ENV": "test",
-        "TIKETI_DATABASE_URL": database_url,
-        "TIKETI_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/{WORKERS_REDIS_DB}",
-        "TIKETI_AUTH_PASSWORD_TIME_COST": "1",
-        "TIKETI_AUTH_PASSWORD_MEMORY_KIB": str(8 * 1024),
-    }
+    # The edge rate limit stays on: its buckets are shared by the workers through Redis.
+    env = served_env(
+        database_url,
+        f"redis://127.0.0.1:{redis_server.port}/{WORKERS_REDIS_DB}",
+        TIKETI_RATE_LIMIT_PER_MINUTE="1200",
+    )
     server = Served(logs / "serve.log", env, ["--migrate", "--workers", "2", "--grace", "3"])
     try:
         server.start()

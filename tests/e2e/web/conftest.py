@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support import Served
+from tests.e2e.support import Served, served_env
 from tests.e2e.web.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -63,18 +63,14 @@ def platform(
     its relays, sweepers and mail senders must never take other tests' rows or streams."""
     logs = tmp_path_factory.mktemp("web")
     # One platform for every browser test: starting one costs more than the tests themselves.
-    env = {
-        "TIKETI_ENV": "test",
-        "TIKETI_DATABASE_URL": create_database(pg, "tiketi_web"),
-        "TIKETI_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/{WEB_REDIS_DB}",
-        "TIKETI_RATE_LIMIT_PER_MINUTE": "0",
-        "TIKETI_AUTH_PASSWORD_TIME_COST": "1",
-        "TIKETI_AUTH_PASSWORD_MEMORY_KIB": str(8 * 1024),
-        "TIKETI_WEB_DIST": str(web_dist),
+    env = served_env(
+        create_database(pg, "tiketi_web"),
+        f"redis://127.0.0.1:{redis_server.port}/{WEB_REDIS_DB}",
+        TIKETI_WEB_DIST=str(web_dist),
         # The waiting room asks for a proof of work, so the browser's Web Worker solves one.
-        "TIKETI_QUEUE_POW_DIFFICULTY": "10",
-        "TIKETI_LOG_LEVEL": "WARNING",
-    }
+        TIKETI_QUEUE_POW_DIFFICULTY="10",
+        TIKETI_LOG_LEVEL="WARNING",
+    )
     served = Served(logs / "serve.log", env, ["--migrate"])
     try:
         served.start()
