@@ -1,4 +1,5 @@
-"""The engine under cancellation: a checkout cancelled mid-connect leaves nothing behind."""
+"""The engine: a checkout cancelled mid-connect leaves nothing behind; idle connections are
+pinged at checkout, busy ones not, and a dead one is replaced."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+from sqlalchemy.exc import DBAPIError
 
 from tiketi.kernel.db import Database
 from tiketi.kernel.testing.servers import PostgresServer
@@ -57,3 +61,61 @@ async def test_a_checkout_cancelled_while_connecting_leaves_no_stray_error(
     # The connections made for the callers who left were closed, not left to the collector
     # (asyncpg warns "unclosed connection" when it has to terminate one itself).
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+
+
+async def _backend_pid(db: Database) -> int:
+    async with db.engine.connect() as conn:
+        return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(pg: PostgresServer, pid: int) -> None:
+    other = Database(pg.url, pool_size=1)
+    try:
+        async with other.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await other.dispose()
+
+
+async def test_an_idle_connection_is_pinged_and_a_dead_one_replaced_at_checkout(
+    pg: PostgresServer,
+) -> None:
+    # Every connection counts as idle: each checkout pings.
+    db = Database(pg.url, pool_size=1, max_overflow=0, ping_after_idle=0)
+    try:
+        pid = await _backend_pid(db)
+        await _terminate(pg, pid)
+        # The checkout's ping finds it dead; the pool takes a new one and the query succeeds.
+        assert await _backend_pid(db) != pid
+    finally:
+        await db.dispose()
+
+
+async def test_a_connection_used_a_moment_ago_is_not_pinged_and_a_disconnect_renews_the_pool(
+    pg: PostgresServer,
+) -> None:
+    db = Database(pg.url, pool_size=2, max_overflow=0)
+    pings = 0
+    real = AsyncAdapt_asyncpg_connection.ping
+
+    def counting(self: Any) -> None:
+        nonlocal pings
+        pings += 1
+        real(self)
+
+    try:
+        AsyncAdapt_asyncpg_connection.ping = counting  # type: ignore[method-assign]
+        pid = await _backend_pid(db)
+        for _ in range(5):
+            assert await _backend_pid(db) == pid  # busy: reused at once, never pinged
+        assert pings == 0
+        # Its server went away a moment after its last use: the first statement says so (a
+        # disconnect, a 503 at the edge), and the pool then hands out a fresh connection.
+        await _terminate(pg, pid)
+        with pytest.raises(DBAPIError) as failed:
+            await _backend_pid(db)
+        assert failed.value.connection_invalidated
+        assert await _backend_pid(db) != pid
+    finally:
+        AsyncAdapt_asyncpg_connection.ping = real  # type: ignore[method-assign]
+        await db.dispose()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
 import asyncpg
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -97,6 +99,38 @@ class _Connector:
             await asyncio.wait(set(self._orphans))
 
 
+# A connection idle at least this long is pinged when checked out of the pool.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def ping_idle_connections(engine: AsyncEngine, *, after: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Check a connection at checkout only when it sat idle `after` seconds or more.
+
+    SQLAlchemy's pool_pre_ping pings at every checkout: with asyncpg that is BEGIN, a ping and
+    ROLLBACK, three round trips, more than many transactions cost themselves. A connection
+    used a moment ago is as good as a ping; one whose server went away since fails its first
+    statement, which SQLAlchemy reports as a disconnect (a 503 here, kernel/errors.py) and
+    answers by renewing every pooled connection older than the failure. A ping that fails
+    raises DisconnectionError, and the pool takes another connection (up to three tries).
+    """
+    sync = engine.sync_engine
+
+    @event.listens_for(sync, "connect")
+    @event.listens_for(sync, "checkin")
+    def _idle_from_now(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(sync, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < after:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
+
+
 class Database:
     """The process's engine and session factory."""
 
@@ -107,6 +141,7 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 10,
         timeout: float = 5.0,
+        ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
     ) -> None:
         self.url = async_url(url)
         self._connector = _Connector(close_timeout=timeout)
@@ -115,9 +150,8 @@ class Database:
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=timeout,
-            # A dead connection is found and replaced at checkout, so the
-            # service recovers by itself after PostgreSQL restarts.
-            pool_pre_ping=True,
+            # ping_idle_connections (below) finds a dead connection at checkout, so the service
+            # recovers by itself after PostgreSQL restarts.
             pool_recycle=1800,
             connect_args={
                 "timeout": timeout,
@@ -125,6 +159,7 @@ class Database:
                 "async_creator_fn": self._connector,
             },
         )
+        ping_idle_connections(self.engine, after=ping_after_idle)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def ping(self) -> None:
