@@ -7,6 +7,7 @@ from pathlib import Path
 
 import structlog
 
+from tiketi.contracts.reservations import RESERVATIONS_EXPORT
 from tiketi.kernel.module import ServiceModule, Worker
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings, refuse_default_secrets
@@ -19,6 +20,7 @@ from tiketi.services.booking.api.routes import build_router
 from tiketi.services.booking.api.sockets import socket_setup
 from tiketi.services.booking.domain.ports import SeatChangeSink
 from tiketi.services.booking.service.inventory import event_handlers, sweep_expired
+from tiketi.services.booking.service.payment_desk import PaymentDesk
 from tiketi.services.booking.service.refunds import voids_subscription
 from tiketi.services.booking.settings import BookingSettings, get_settings
 
@@ -76,6 +78,8 @@ def build(
     )
     live = RealtimeSeatSink()
     deps = BookingDeps(settings=settings, sink=sink or live)
+    # The payment service in this process reads and confirms reservations through it.
+    desk = PaymentDesk(deps.current)
 
     async def start(runtime: Runtime) -> None:
         deps.booking(runtime)
@@ -93,6 +97,6 @@ def build(
         shutdown=[stop],
         workers=[_sweeper(deps), _pressure_reporter(deps)],
         subscriptions=[booking_subscription(deps), voids_subscription(deps.current)],
-        exports={"booking": lambda: deps},
+        exports={"booking": lambda: deps, RESERVATIONS_EXPORT: lambda: desk},
         sockets=socket_setup(live),
     )

@@ -13,7 +13,7 @@ from tiketi.kernel.streams import Subscription
 from tiketi.services.payment.adapters.orm import SCHEMA
 from tiketi.services.payment.api.deps import PaymentDeps
 from tiketi.services.payment.api.routes import build_router
-from tiketi.services.payment.api.sandbox import build_sandbox_router
+from tiketi.services.payment.api.sandbox import build_sandbox_app, build_sandbox_router
 from tiketi.services.payment.service.reconciler import run_reconciler
 from tiketi.services.payment.service.refunds import event_handlers
 from tiketi.services.payment.settings import PaymentSettings, get_settings
@@ -43,7 +43,9 @@ def build(platform: PlatformSettings, settings: PaymentSettings | None = None) -
     router = APIRouter()
     router.include_router(build_router(deps))
     if settings.sandbox:
-        router.include_router(build_sandbox_router(deps))
+        sandbox = build_sandbox_router(deps)
+        router.include_router(sandbox)
+        deps.sandbox_app = build_sandbox_app(sandbox)
 
     async def start(runtime: Runtime) -> None:
         deps.payments(runtime)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import structlog
 
+from tiketi.contracts.reservations import RESERVATIONS_EXPORT, ReservationDesk
 from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.inprocess import in_process_transport
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.service_tokens import ServiceTokenSource
-from tiketi.services.payment.adapters.booking import BookingClient
+from tiketi.services.payment.adapters.booking import BookingClient, BookingPort, InProcessBooking
 from tiketi.services.payment.adapters.toss import TossClient
 from tiketi.services.payment.service.common import Payments, Sandbox
 from tiketi.services.payment.settings import TOSS_API_URL, PaymentSettings
@@ -28,6 +30,9 @@ class PaymentDeps:
     """One payment module's settings and its per-process collaborators."""
 
     settings: PaymentSettings
+    # The sandbox's routes alone as an ASGI app (set by the module when it mounts the sandbox):
+    # this process's TossClient calls it in-process without the platform's middleware.
+    sandbox_app: Any = None
     _payments: Payments | None = None
     _sandbox: Sandbox | None = None
 
@@ -61,9 +66,13 @@ class PaymentDeps:
         base_url = settings.toss_api_url or (None if settings.sandbox else TOSS_API_URL)
         transport: httpx.AsyncBaseTransport | None = None
         if base_url is None:
-            # No key and no URL: this process's own sandbox, through its own app.
+            # No key and no URL: this process's own sandbox, over httpx like TossPayments, into
+            # the sandbox's routes (the edge's middleware is for clients, not for us).
             base_url = IN_PROCESS_URL + SANDBOX_PREFIX
-            transport = in_process_transport(runtime.asgi)
+            app = self.sandbox_app if self.sandbox_app is not None else runtime.asgi
+            if self.sandbox_app is not None:
+                app.state.runtime = runtime
+            transport = in_process_transport(app)
         log.info("toss_client", base_url=base_url, sandbox=settings.sandbox)
         return TossClient(
             base_url=base_url,
@@ -74,9 +83,14 @@ class PaymentDeps:
             transport=transport,
         )
 
-    def _booking(self, runtime: Runtime) -> BookingClient:
+    def _booking(self, runtime: Runtime) -> BookingPort:
         settings = self.settings
         base_url = settings.booking_url
+        desk = runtime.exports.get(RESERVATIONS_EXPORT)
+        if base_url is None and "booking" in runtime.services and desk is not None:
+            # Booking in this process: its use cases directly, behind the same interface.
+            reservations: ReservationDesk = desk()
+            return InProcessBooking(reservations, timeout=settings.booking_timeout_seconds)
         transport: httpx.AsyncBaseTransport | None = None
         if base_url is None and "booking" in runtime.services:
             base_url = IN_PROCESS_URL

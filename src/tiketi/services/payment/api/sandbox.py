@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Header, Request
+from fastapi import APIRouter, FastAPI, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from tiketi.kernel.deps import RuntimeDep
@@ -238,3 +238,11 @@ def build_sandbox_router(deps: PaymentDeps) -> APIRouter:
     add("/widget", routes.widget_submit, methods=["POST"], include_in_schema=False)
     add("/receipt/{payment_key}", routes.receipt, methods=["GET"], include_in_schema=False)
     return router
+
+
+def build_sandbox_app(router: APIRouter) -> FastAPI:
+    """The sandbox's routes as an ASGI app of their own: what this process's TossClient calls
+    in-process (its `state.runtime` is set when the client is made)."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.include_router(router)
+    return app

@@ -11,7 +11,7 @@ import structlog
 
 from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.singleflight import SingleFlight
-from tiketi.services.payment.adapters.booking import BookingClient
+from tiketi.services.payment.adapters.booking import BookingPort
 from tiketi.services.payment.adapters.toss import TossClient
 from tiketi.services.payment.settings import PaymentSettings
 
@@ -74,7 +74,7 @@ class Payments:
     settings: PaymentSettings
     uow: Callable[[], UnitOfWork]
     toss: TossClient
-    booking: BookingClient
+    booking: BookingPort
     flights: SingleFlight = field(default_factory=SingleFlight)
     # Set to run the reconciler now rather than at its next tick (a webhook said so).
     wake: asyncio.Event = field(default_factory=asyncio.Event)

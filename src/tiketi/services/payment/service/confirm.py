@@ -17,7 +17,7 @@ import structlog
 from tiketi.kernel.errors import DomainError
 from tiketi.services.payment.adapters import metrics
 from tiketi.services.payment.adapters.orm import Payment
-from tiketi.services.payment.adapters.payments import PaymentRecords
+from tiketi.services.payment.adapters.payments import PaymentRecords, PaymentRow
 from tiketi.services.payment.domain.errors import (
     AmountMismatch,
     BookingUnavailable,
@@ -45,7 +45,7 @@ from tiketi.services.payment.service.settle import (
     UNSETTLED,
     Settled,
     Snapshot,
-    attach,
+    attach_row,
     later,
     load,
     record_toss,
@@ -101,6 +101,12 @@ async def _confirm(
 ) -> ConfirmedPayment:
     uid = _user(user_id)
     deadline = time.monotonic() + payments.settings.confirm_budget_seconds
+    # The usual confirmation is an order's first: booking says the reservation is payable and
+    # the claim makes the row, without reading it first. Anything else (a repeat, a payment
+    # under way, an order not payable any more) is decided from the row as it is, below.
+    claimed = await _first_claim(payments, uid, bearer, order_id, payment_key, amount)
+    if claimed is not None:
+        return await _drive(payments, claimed)
     checked = False
     while True:
         row = await load(payments, order_id)
@@ -115,21 +121,50 @@ async def _confirm(
             await asyncio.sleep(_POLL_SECONDS)
             continue
         if not checked:
-            await _check_reservation(payments, row, bearer, order_id, payment_key, amount)
+            await _check_reservation(payments, row, uid, bearer, order_id, payment_key, amount)
             checked = True
-        now = utcnow()
-        async with payments.uow() as uow:
-            claimed = await PaymentRecords(uow.session).claim(
-                order_id=order_id, user_id=uid, payment_key=payment_key, amount=amount, now=now,
-                lease_until=now + timedelta(seconds=payments.settings.confirm_budget_seconds),
-            )  # fmt: skip
-            snapshot = Snapshot.of(claimed) if claimed is not None else None
-            await uow.commit()
+        snapshot = await _claim(payments, uid, order_id, payment_key, amount)
         if snapshot is not None:
             return await _drive(payments, snapshot)
         if time.monotonic() > deadline:
             raise PaymentInProgress()
         await asyncio.sleep(_POLL_SECONDS)
+
+
+async def _first_claim(
+    payments: Payments,
+    uid: uuid.UUID,
+    bearer: str,
+    order_id: str,
+    payment_key: str,
+    amount: int,
+) -> Snapshot | None:
+    """Claim the order straight away when booking says it is the caller's, payable, and costs
+    `amount`; None to decide from the payment row (OrderNotFound is final either way).
+
+    The claim takes a row only when there is none, or a failed attempt's, or an unfinished one
+    with this paymentKey whose lease ran out: exactly what the row-first path would claim once
+    the row's replay said "go on". A row of another user cannot be taken: booking has just said
+    the reservation, hence the order, is this caller's."""
+    try:
+        await _check_reservation(payments, None, uid, bearer, order_id, payment_key, amount)
+    except (ReservationNotPayable, AmountMismatch):
+        return None  # maybe a repeat of a confirmation that went through: the row says
+    return await _claim(payments, uid, order_id, payment_key, amount)
+
+
+async def _claim(
+    payments: Payments, uid: uuid.UUID, order_id: str, payment_key: str, amount: int
+) -> Snapshot | None:
+    now = utcnow()
+    async with payments.uow() as uow:
+        claimed = await PaymentRecords(uow.session).claim(
+            order_id=order_id, user_id=uid, payment_key=payment_key, amount=amount, now=now,
+            lease_until=now + timedelta(seconds=payments.settings.confirm_budget_seconds),
+        )  # fmt: skip
+        snapshot = Snapshot.of(claimed) if claimed is not None else None
+        await uow.commit()
+    return snapshot
 
 
 def _replay(row: Payment, payment_key: str) -> ConfirmedPayment | str | None:
@@ -157,13 +192,14 @@ def _replay(row: Payment, payment_key: str) -> ConfirmedPayment | str | None:
 async def _check_reservation(
     payments: Payments,
     row: Payment | None,
+    uid: uuid.UUID,
     bearer: str,
     order_id: str,
     payment_key: str,
     amount: int,
 ) -> None:
     """The reservation must be the caller's, payable, and cost exactly `amount`."""
-    reservation = await payments.booking.reservation(order_id, bearer=bearer)
+    reservation = await payments.booking.reservation(order_id, user_id=str(uid), bearer=bearer)
     if reservation is None:
         raise OrderNotFound()
     # Booking confirmed it, but our record of it was cut short: settle it on.
@@ -184,7 +220,9 @@ async def _drive(payments: Payments, payment: Snapshot) -> ConfirmedPayment:
         state = await approve_at_toss(payments, payment)
         if state is not PaymentState.APPROVED:
             raise _state_error(state, payment)
-    settled = await attach(payments, payment)
+    settled, confirmed = await attach_row(payments, payment)
+    if confirmed is not None:
+        return _view(confirmed)
     if settled is Settled.CONFIRMED:
         row = await load(payments, payment.order_id)
         assert row is not None
@@ -253,7 +291,7 @@ def _refund_error(reason: str | None, *, pending: bool) -> DomainError:
     return PaymentRefunded(details=details)
 
 
-def _view(row: Payment) -> ConfirmedPayment:
+def _view(row: PaymentRow) -> ConfirmedPayment:
     return ConfirmedPayment(
         order_id=row.order_id,
         payment_key=row.payment_key,

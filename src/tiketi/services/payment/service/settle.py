@@ -19,7 +19,7 @@ from tiketi.contracts.payment import PaymentApproved, PaymentRefunded
 from tiketi.kernel.outbox import publish
 from tiketi.services.payment.adapters import metrics
 from tiketi.services.payment.adapters.orm import SCHEMA, Payment
-from tiketi.services.payment.adapters.payments import PaymentRecords, toss_fields
+from tiketi.services.payment.adapters.payments import PaymentRecords, PaymentRow, toss_fields
 from tiketi.services.payment.domain.errors import BookingUnavailable
 from tiketi.services.payment.domain.models import (
     PaymentState,
@@ -72,7 +72,7 @@ class Snapshot:
     method: str | None
 
     @classmethod
-    def of(cls, row: Payment) -> Snapshot:
+    def of(cls, row: PaymentRow) -> Snapshot:
         """Copy a row."""
         return cls(
             order_id=row.order_id,
@@ -152,29 +152,32 @@ async def _state_of(payments: Payments, order_id: str) -> str:
 
 async def attach(payments: Payments, payment: Snapshot) -> Settled:
     """An approved payment: booking confirms its reservation, or it is refunded."""
+    settled, _ = await attach_row(payments, payment)
+    return settled
+
+
+async def attach_row(payments: Payments, payment: Snapshot) -> tuple[Settled, PaymentRow | None]:
+    """`attach`, with the payment row as confirmed when this call confirmed it."""
     try:
         answer = await payments.booking.confirm(
             payment.order_id, payment_key=payment.payment_key, amount=payment.amount
         )
     except BookingUnavailable:
         await later(payments, payment, PaymentState.APPROVED)
-        return Settled.BOOKING_PENDING
+        return Settled.BOOKING_PENDING, None
     if answer is not None and answer.confirmed:
         async with payments.uow() as uow:
-            records = PaymentRecords(uow.session)
-            moved = await records.move(
+            row = await PaymentRecords(uow.session).move_returning(
                 payment.order_id, from_states=[PaymentState.APPROVED],
                 state=PaymentState.CONFIRMED.value, lease_until=None,
             )  # fmt: skip
-            if moved:
-                row = await records.get(payment.order_id)
-                assert row is not None
+            if row is not None:
                 await publish(uow.session, SCHEMA, _approved_event(row))
             await uow.commit()
-        if moved:
-            return Settled.CONFIRMED
+        if row is not None:
+            return Settled.CONFIRMED, row
         # Someone else settled it meanwhile (or a refund request got there first).
-        return await _lost_attach(payments, payment)
+        return await _lost_attach(payments, payment), None
     reason = (
         "seats_gone"
         if answer is not None and answer.outcome == "seats_taken"
@@ -187,7 +190,7 @@ async def attach(payments: Payments, payment: Snapshot) -> Settled:
             state=PaymentState.REFUNDING.value, refund_reason=reason,
         )  # fmt: skip
         await uow.commit()
-    return await refund(payments, payment.order_id)
+    return await refund(payments, payment.order_id), None
 
 
 async def _lost_attach(payments: Payments, payment: Snapshot) -> Settled:
@@ -230,7 +233,7 @@ async def record_canceled_at_toss(
     return moved
 
 
-def _approved_event(row: Payment) -> PaymentApproved:
+def _approved_event(row: PaymentRow) -> PaymentApproved:
     return PaymentApproved(
         reservation_id=row.order_id,
         payment_key=row.payment_key,
