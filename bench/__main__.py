@@ -18,6 +18,7 @@ from bench.admission import admission
 from bench.chaos import chaos
 from bench.checkout import checkout
 from bench.context import Context, Options
+from bench.engine import admission_engine
 from bench.flash import flash_sale
 from bench.holds import hold_contention, hold_latency
 from bench.queue import queue_join
@@ -38,6 +39,7 @@ SCENARIOS: dict[str, Scenario] = {
     "socket-fanout": socket_fanout,
     "queue-join": queue_join,
     "admission": admission,
+    "admission-engine": admission_engine,
     "checkout": checkout,
     "flash-sale": flash_sale,
     "chaos": chaos,
@@ -51,7 +53,7 @@ TINY = Options(
     socket_holds=2, joins=200, join_fans=50, admission_fans=60, admission_max_active=20,
     admission_rate=50, shop_seconds=0.2, poll_min=0.2, poll_max=2, checkouts=40,
     flash_fans=80, flash_seconds=3, flash_seats=60, flash_max_active=20, flash_rate=50,
-    ceiling_requests=500, ceiling_seconds=2, workers=1,
+    ceiling_requests=500, ceiling_seconds=2, workers=1, engine_fans=300,
 )  # fmt: skip
 
 # A few minutes in all: what to run on a busy machine, or before a full run.
@@ -60,6 +62,7 @@ QUICK = Options(
     joins=2_000, join_fans=500, admission_fans=1_000, admission_max_active=250,
     admission_rate=500, checkouts=500, flash_fans=2_000, flash_seconds=20, flash_seats=500,
     flash_max_active=250, flash_rate=100, ceiling_requests=5_000, ceiling_seconds=5,
+    engine_fans=20_000,
 )  # fmt: skip
 
 HELP = {
@@ -84,6 +87,7 @@ HELP = {
     "admission_fans": "admission: fans waiting in the pre-queue when the sale opens",
     "admission_max_active": "admission: the room's max_active (fans shopping at once)",
     "admission_rate": "admission: the room's admit_per_second",
+    "engine_fans": "admission-engine: fans in the line the admitter's step empties",
     "shop_seconds": "admission: seconds an admitted fan shops before giving the place back",
     "poll_min": "admission, flash-sale: least seconds between a waiting fan's status polls",
     "poll_max": "admission, flash-sale: most seconds between a waiting fan's status polls",

@@ -44,6 +44,7 @@ class Options:
     admission_fans: int = 2_000
     admission_max_active: int = 500
     admission_rate: float = 1_000.0
+    engine_fans: int = 100_000
     shop_seconds: float = 2.0
     poll_min: float = 0.5
     poll_max: float = 10.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -109,9 +109,10 @@ class RecordingNotifier:
         self.sent_progress: list[tuple[str, dict[str, Any]]] = []
         self.admissions: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
-    async def admitted(self, user_id: str, payload: dict[str, Any]) -> None:
-        self.sent_admitted.append((user_id, payload))
-        self.admissions.put_nowait((user_id, payload))
+    async def admitted(self, fans: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        for user_id, payload in fans:
+            self.sent_admitted.append((user_id, payload))
+            self.admissions.put_nowait((user_id, payload))
 
     async def progress(self, event_id: str, payload: dict[str, Any]) -> None:
         self.sent_progress.append((event_id, payload))

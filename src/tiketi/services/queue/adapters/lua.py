@@ -216,7 +216,9 @@ return gave
 
 # ARGV: epoch, opens_ms, max_active, ceiling rate, ttl_ms, batch.
 # Reply: n, dropped, serving, waiting, active, state, rate, admitted_total (every admission so
-# far, however made: the measured pace reads it), then user, ticket, expires per fan.
+# far, however made: the measured pace reads it), then, when n > 0, the admissions' expiry
+# (ms, the same for every fan of a step), the admitted users and their tickets, each list as
+# one string joined by newlines (thousands of fans cost two strings to send and to parse).
 ADMIT = (
     _PRELUDE
     + """
@@ -235,14 +237,31 @@ if state == 'open' and waiting > 0 then
     local n = take_tokens(now, rate, math.min(free, waiting, tonumber(ARGV[6])))
     if n > 0 then
       local popped = redis.call('ZPOPMIN', LINE, n)
+      local count = #popped / 2
+      -- as admit() does for one fan, in bulk: every fan of the step expires at the same time
+      local expires = math.ceil((now + tonumber(ARGV[5])) / 1000) * 1000
+      local users, tickets, scored, owned = {}, {}, {}, {}
       for i = 1, #popped, 2 do
-        local ticket = tonumber(popped[i + 1])
-        out[#out + 1] = popped[i]
-        out[#out + 1] = ticket
-        out[#out + 1] = admit(popped[i], ticket, now, tonumber(ARGV[5]))
+        users[#users + 1] = popped[i]
+        tickets[#tickets + 1] = popped[i + 1]
+        scored[#scored + 1] = expires
+        scored[#scored + 1] = popped[i]
+        owned[#owned + 1] = popped[i]
+        owned[#owned + 1] = popped[i + 1]
       end
-      out[1] = #popped / 2
-      out[4] = waiting - #popped / 2
+      for i = 1, #scored, 1000 do
+        redis.call('ZADD', ACTIVE, unpack(scored, i, math.min(i + 999, #scored)))
+        redis.call('HSET', ADMITTED, unpack(owned, i, math.min(i + 999, #owned)))
+      end
+      -- ZPOPMIN pops in ticket order: the last is the highest
+      local top = tonumber(tickets[#tickets])
+      if top > meta_number('serving', 0) then redis.call('HSET', META, 'serving', top) end
+      redis.call('HINCRBY', META, 'admitted_total', count)
+      out[1] = count
+      out[4] = waiting - count
+      out[9] = expires
+      out[10] = table.concat(users, '\\n')
+      out[11] = table.concat(tickets, '\\n')
     end
   end
 end

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from tiketi.kernel.realtime import queue_room
+from tiketi.kernel.realtime import queue_room, user_room
 from tiketi.kernel.runtime import Runtime
 
 ADMITTED = "queue:admitted"
@@ -17,9 +18,12 @@ class RealtimeNotifier:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    async def admitted(self, user_id: str, payload: dict[str, Any]) -> None:
-        """Every connection of the fan, on any socket server."""
-        await self.runtime.realtime.emit_to_user(user_id, ADMITTED, payload)
+    async def admitted(self, fans: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Every connection of each fan, on any socket server: a step's messages in one round
+        trip to Redis (kernel.realtime.emit_many)."""
+        await self.runtime.realtime.emit_many(
+            ADMITTED, [(user_room(user), payload) for user, payload in fans]
+        )
 
     async def progress(self, event_id: str, payload: dict[str, Any]) -> None:
         """One message to the whole room, whatever its size."""

@@ -204,11 +204,15 @@ class QueueStore:
         args = [epoch, opens_ms, max_active, ceiling, ttl_ms, batch]
         reply = await self._admit(keys=keys(event_id), args=args)
         _check(reply)
-        fans = reply[8:]
-        admitted = [
-            Admitted(str(fans[i]), int(fans[i + 1]), int(fans[i + 2]))
-            for i in range(0, len(fans), 3)
-        ]
+        admitted: list[Admitted] = []
+        if int(reply[0]) > 0:
+            expires = int(reply[8])
+            admitted = [
+                Admitted(user, int(ticket), expires)
+                for user, ticket in zip(
+                    str(reply[9]).split("\n"), str(reply[10]).split("\n"), strict=True
+                )
+            ]
         return AdmitReply(
             admitted=admitted,
             dropped=int(reply[1]),

@@ -35,24 +35,32 @@ async def admit_now(queue: Queue, event: QueueEvent) -> tuple[AdmitReply, QueueE
 
 
 async def announce(queue: Queue, event: QueueEvent, admitted: Sequence[Admitted]) -> None:
-    """`queue:admitted {event_id, admission_token, expires_at}` to each admitted fan."""
+    """`queue:admitted {event_id, admission_token, expires_at}` to each admitted fan (one
+    notifier call for the whole step)."""
     if not admitted:
         return
     metrics.ADMITTED.labels(event.id).inc(len(admitted))
+    sign = queue.signer.sign
+    expiries: dict[int, str] = {}  # every fan of a step has the same expiry
+    messages = []
     for fan in admitted:
-        token = queue.sign(
+        expires_at = expiries.get(fan.expires_ms)
+        if expires_at is None:
+            expires_at = expiries[fan.expires_ms] = from_ms(fan.expires_ms).isoformat()
+        token = sign(
             event_id=event.id, user_id=fan.user_id, ticket=fan.ticket, expires_ms=fan.expires_ms
         )
         payload = {
             "event_id": event.id,
             "admission_token": token,
-            "expires_at": from_ms(fan.expires_ms).isoformat(),
+            "expires_at": expires_at,
             "ticket_number": fan.ticket,
         }
-        try:
-            await queue.notifier.admitted(fan.user_id, payload)
-        except Exception as exc:  # the fan still finds the token by polling status
-            log.warning("queue_admitted_not_sent", event_id=event.id, error=str(exc))
+        messages.append((fan.user_id, payload))
+    try:
+        await queue.notifier.admitted(messages)
+    except Exception as exc:  # the fans still find their tokens by polling status
+        log.warning("queue_admitted_not_sent", event_id=event.id, error=str(exc))
 
 
 async def end_admission(queue: Queue, *, event_id: str, user_id: str, reason: str) -> bool:

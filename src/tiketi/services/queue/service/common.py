@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -11,7 +15,7 @@ from typing import TypeVar
 
 import structlog
 
-from tiketi.contracts.admission import issue_admission_token
+from tiketi.contracts.admission import ADMISSION_TYP
 from tiketi.kernel.db import UnitOfWork
 from tiketi.kernel.errors import Busy
 from tiketi.kernel.singleflight import SingleFlight
@@ -108,6 +112,47 @@ def join_limits(settings: QueueSettings) -> JoinLimits:
     )  # fmt: skip
 
 
+# json.dumps of one string, without json.dumps's per-call overhead.
+_quote = json.encoder.encode_basestring_ascii
+_JWT_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+
+
+class AdmissionSigner:
+    """Admission tokens, byte for byte what `issue_admission_token` makes, at a fraction of
+    its cost (the admitter signs one per admitted fan): the key's HMAC state is prepared once
+    and the claims JSON is written directly."""
+
+    def __init__(self, key: str, ttl: timedelta) -> None:
+        self.ttl = ttl
+        self._mac = hmac.new(key.encode(), digestmod=hashlib.sha256)
+        self._typ = _quote(ADMISSION_TYP)
+        self._times: tuple[int, int, int] = (-1, 0, 0)
+
+    def _iat_exp(self, expires_ms: int) -> tuple[int, int]:
+        # The same datetime arithmetic as the contract's; every fan of a step shares it.
+        if self._times[0] != expires_ms:
+            issued = from_ms(expires_ms) - self.ttl
+            self._times = (
+                expires_ms,
+                int(issued.timestamp()),
+                int((issued + self.ttl).timestamp()),
+            )
+        return self._times[1], self._times[2]
+
+    def sign(self, *, event_id: str, user_id: str, ticket: int, expires_ms: int) -> str:
+        """The token of one stored admission (jti = ticket number)."""
+        iat, exp = self._iat_exp(expires_ms)
+        claims = (
+            f'{{"sub":{_quote(user_id)},"evt":{_quote(event_id)},'
+            f'"jti":"{ticket}","typ":{self._typ},"iat":{iat},"exp":{exp}}}'
+        )
+        signing_input = _JWT_HEADER + b"." + base64.urlsafe_b64encode(claims.encode()).rstrip(b"=")
+        mac = self._mac.copy()
+        mac.update(signing_input)
+        signature = base64.urlsafe_b64encode(mac.digest()).rstrip(b"=")
+        return (signing_input + b"." + signature).decode()
+
+
 @dataclass
 class Queue:
     """One queue module's collaborators for one process."""
@@ -121,21 +166,22 @@ class Queue:
     flights: SingleFlight = field(default_factory=SingleFlight)
     # Published pre-queue draws (they never change once made).
     draws: dict[str, FairnessView] = field(default_factory=dict)
+    signer: AdmissionSigner = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The expiry is the admission's start plus the TTL rounded up to a whole second, so
+        # "issued" one second earlier than expiry - TTL is never in the future (booking
+        # refuses tokens issued in the future) and is the same on every call.
+        self.signer = AdmissionSigner(
+            self.settings.queue_key.get_secret_value(),
+            timedelta(seconds=self.settings.admission_seconds + 1),
+        )
 
     def sign(self, *, event_id: str, user_id: str, ticket: int, expires_ms: int) -> str:
         """The admission token for a stored admission: the same one every time it is asked
         for (jti = ticket number, `exp` = the stored expiry)."""
-        # The expiry is the admission's start plus the TTL rounded up to a whole second, so
-        # "issued" one second earlier than expiry - TTL is never in the future (booking
-        # refuses tokens issued in the future) and is the same on every call.
-        ttl = timedelta(seconds=self.settings.admission_seconds + 1)
-        return issue_admission_token(
-            key=self.settings.queue_key.get_secret_value(),
-            user_id=user_id,
-            event_id=event_id,
-            ttl=ttl,
-            jti=str(ticket),
-            now=from_ms(expires_ms) - ttl,
+        return self.signer.sign(
+            event_id=event_id, user_id=user_id, ticket=ticket, expires_ms=expires_ms
         )
 
 
