@@ -40,3 +40,12 @@ def test_production_refuses_default_and_missing_secrets() -> None:
 
 def test_development_accepts_default_secrets() -> None:
     refuse_default_secrets(PlatformSettings(), {"TIKETI_X": None})
+
+
+def test_the_pool_grows_with_the_services_a_process_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = PlatformSettings()
+    assert defaults.pool_sizes(1) == (10, 10)  # one service per pod
+    assert defaults.pool_sizes(7) == (20, 20)  # the one-process mode
+    monkeypatch.setenv("TIKETI_DB_POOL_SIZE", "5")
+    monkeypatch.setenv("TIKETI_DB_MAX_OVERFLOW", "0")
+    assert PlatformSettings().pool_sizes(7) == (5, 0)  # what the operator says wins

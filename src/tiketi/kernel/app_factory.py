@@ -162,10 +162,11 @@ def _lifespan(
         if not settings.redis_url or (uses_database and not settings.database_url):
             raise RuntimeError("the app needs TIKETI_DATABASE_URL and TIKETI_REDIS_URL resolved")
         # An engine connects lazily, so a service without tables never opens a connection.
+        pool_size, max_overflow = settings.pool_sizes(sum(m.uses_database for m in modules))
         db = Database(
             settings.database_url or "postgresql://unused/unused",
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
             timeout=settings.db_timeout_seconds,
         )
         redis = create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)

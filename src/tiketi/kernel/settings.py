@@ -48,8 +48,10 @@ class PlatformSettings(BaseSettings):
     max_upload_bytes: int = 5 * 1024 * 1024 + 64 * 1024
     trusted_proxy_hops: int = 0
     rate_limit_per_minute: int = 1200
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Unset: 10 (+10 overflow) for a process serving one service, 20 (+20) for several (the
+    # one-process mode runs seven services' requests, relays and consumers on one pool).
+    db_pool_size: int | None = Field(default=None, ge=1, le=500)
+    db_max_overflow: int | None = Field(default=None, ge=0, le=500)
     db_timeout_seconds: float = 5.0
     redis_timeout_seconds: float = 2.0
     # On SIGTERM, /ready answers 503 this long before the server stops listening (kernel/drain).
@@ -76,6 +78,13 @@ class PlatformSettings(BaseSettings):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    def pool_sizes(self, services: int) -> tuple[int, int]:
+        """(pool size, overflow) of a process's engine serving `services` services."""
+        default = 10 if services <= 1 else 20
+        size = default if self.db_pool_size is None else self.db_pool_size
+        overflow = default if self.db_max_overflow is None else self.db_max_overflow
+        return size, overflow
 
     @property
     def is_production(self) -> bool:
