@@ -144,3 +144,31 @@ async def test_the_locustfile_buys_tickets_through_the_waiting_room(tmp_path: Pa
         assert await oversold_in_database(stack.pg.dsn) == 0
         money = await money_in_database(stack.pg.dsn)
         assert money["approved without confirmed"] == 0 and money["confirmed without payment"] == 0
+
+
+@pytest.mark.timeout(600)
+def test_the_cost_table_has_a_row_per_request_kind_with_the_expected_answers(
+    tmp_path: Path,
+) -> None:
+    from bench.cost import KINDS
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.cost", "--requests", "40", "--concurrency", "4",
+         "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=550, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = {
+        line.split(" | ")[0].strip("| "): line
+        for line in done.stdout.splitlines()
+        if line.startswith("| ") and not line.startswith("| request")
+    }
+    assert set(rows) == set(KINDS)
+    # Each kind did what it is named after: the answers column says so.
+    assert rows["hold-win"].endswith("| 201: 40 |"), rows["hold-win"]
+    assert rows["hold-409"].endswith("| 409: 40 |"), rows["hold-409"]
+    for kind in ("health", "seat-map", "queue-join", "me"):
+        assert rows[kind].endswith("| 200: 40 |"), rows[kind]
+    for line in rows.values():
+        platform_ms = float(line.split(" | ")[3])
+        assert platform_ms > 0, line
