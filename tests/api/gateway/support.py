@@ -136,11 +136,15 @@ def echo_app(seen: Upstream) -> Starlette:
         response.set_cookie("second", "2")
         return response
 
+    async def slow_seen(request: Request) -> Response:
+        seen.paths.append(request.url.path)  # on arrival: the test knows it is being served
+        return await slow(request)
+
     return Starlette(
         routes=[
             Route("/api/v1/auth/big", big),
             Route("/api/v1/auth/compressed", compressed),
-            Route("/api/v1/auth/slow", slow),
+            Route("/api/v1/auth/slow", slow_seen),
             Route("/api/v1/auth/status/{code:int}", status, methods=METHODS),
             WebSocketRoute("/socket.io/", socket_echo(seen)),
             WebSocketRoute("/socket.io/denied/", socket_denied),

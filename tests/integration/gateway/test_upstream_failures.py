@@ -65,16 +65,24 @@ async def test_a_service_slower_than_the_read_timeout_is_a_504(
     assert fast.status_code == 200
 
 
-async def test_an_exhausted_pool_is_a_503_with_retry_after(
-    start_gateway: StartGateway, upstream: RunningServer
-) -> None:
+async def test_an_exhausted_pool_is_a_503_with_retry_after(start_gateway: StartGateway) -> None:
+    seen = Upstream()
+    upstream = serve(echo_app(seen), lifespan="off")
     gateway = start_gateway(auth_url=upstream.url, max_connections=1, connect_timeout_seconds=0.2)
-
-    async with client(gateway) as http:
-        holder = asyncio.create_task(http.get("/api/v1/auth/slow?seconds=1"))
-        await asyncio.sleep(0.2)
-        refused = await http.get("/api/v1/auth/me")
-        held = await holder
+    try:
+        async with client(gateway) as http:
+            holder = asyncio.create_task(http.get("/api/v1/auth/slow?seconds=3"))
+            # The one pooled connection is busy once the upstream is serving the slow request
+            # (waited for, not assumed after a fixed sleep: a loaded machine may take longer).
+            for _ in range(200):
+                if "/api/v1/auth/slow" in seen.paths or holder.done():
+                    break
+                await asyncio.sleep(0.02)
+            assert "/api/v1/auth/slow" in seen.paths
+            refused = await http.get("/api/v1/auth/me")
+            held = await holder
+    finally:
+        upstream.stop()
 
     assert held.status_code == 200
     assert refused.status_code == 503
