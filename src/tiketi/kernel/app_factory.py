@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tiketi.kernel import metrics
 from tiketi.kernel.db import Database
@@ -27,6 +28,12 @@ from tiketi.kernel.ratelimit import TokenBucket, client_ip
 from tiketi.kernel.realtime import MOUNT_PATH, Realtime, socket_endpoint
 from tiketi.kernel.redis import create_redis
 from tiketi.kernel.relay import relay_outbox
+from tiketi.kernel.routing import (
+    NO_FASTAPI_TELEMETRY,
+    Guard,
+    add_module_routes,
+    install_route_index,
+)
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings, refuse_default_secrets
 from tiketi.kernel.streams import consume, raise_if_cancelled
@@ -112,10 +119,8 @@ def _ops_router() -> APIRouter:
     return router
 
 
-def edge_rate_limit(
-    settings: PlatformSettings,
-) -> Callable[[HTTPConnection], Coroutine[Any, Any, None]]:
-    """The gateway's per-IP limit on every API route (0 switches it off)."""
+def edge_rate_limit(settings: PlatformSettings) -> Guard:
+    """The gateway's per-IP limit, wrapped around every API route (0 switches it off)."""
 
     burst = max(10, settings.rate_limit_per_minute // 2)
     # Every request passes here: a client's tokens are taken from Redis a few at a time
@@ -123,18 +128,29 @@ def edge_rate_limit(
     lease = burst // 50
     buckets: list[TokenBucket] = []
 
-    # HTTPConnection, not Request: FastAPI then also fills it for WebSocket routes (upgrades).
-    async def limit(request: HTTPConnection) -> None:
+    async def limit(scope: Scope) -> None:
         # Calls between modules of this process are not clients at the edge.
-        if settings.rate_limit_per_minute <= 0 or is_in_process(request.scope):
+        if is_in_process(scope):
             return
-        redis = request.app.state.runtime.redis
+        # HTTPConnection, not Request: the guard also runs for WebSocket routes (upgrades).
+        connection = HTTPConnection(scope)
+        redis = connection.app.state.runtime.redis
         if not buckets or buckets[0].redis is not redis:
             rate = settings.rate_limit_per_minute / 60
             buckets[:] = [TokenBucket(redis, name="edge", rate=rate, burst=burst, lease=lease)]
-        await buckets[0].check(client_ip(request, settings.trusted_proxy_hops))
+        await buckets[0].check(client_ip(connection, settings.trusted_proxy_hops))
 
-    return limit
+    def guard(app: ASGIApp) -> ASGIApp:
+        if settings.rate_limit_per_minute <= 0:
+            return app
+
+        async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+            await limit(scope)
+            await app(scope, receive, send)
+
+        return limited
+
+    return guard
 
 
 def _background(runtime: Runtime, modules: Sequence[ServiceModule]) -> list[asyncio.Task[None]]:
@@ -273,6 +289,7 @@ def create_app(
         refuse_default_secrets(settings, {"TIKETI_SERVICE_KEY": settings.service_key})
     assemble = next((m.openapi for m in modules if m.openapi is not None), None)
     app = FastAPI(
+        telemetry=NO_FASTAPI_TELEMETRY,
         title="Tiketi",
         version=VERSION,
         summary="Ticketing for flash sales.",
@@ -282,14 +299,14 @@ def create_app(
     install_error_handlers(app)
     if assemble is not None:
         _publish_openapi(app, assemble)
-    app.include_router(_ops_router())
+    add_module_routes(app, _ops_router())
     if _serves_sockets(modules):
         # First, so no catch-all route (the split gateway's, a web app's) can shadow it.
         app.router.routes.insert(0, Mount(MOUNT_PATH, app=socket_endpoint))
-    api_dependencies = [Depends(edge_rate_limit(settings))] if edge else []
+    guard = edge_rate_limit(settings) if edge else None
     for module in modules:
         if module.router is not None:
-            app.include_router(module.router, dependencies=api_dependencies)
+            add_module_routes(app, module.router, guard)
     if edge:
         app.add_middleware(
             CORSMiddleware,
@@ -305,4 +322,5 @@ def create_app(
         max_upload_bytes=settings.max_upload_bytes,
     )
     setup_tracing(app, settings)
+    install_route_index(app)
     return app

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from tiketi.kernel.module import ServiceModule, Worker
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings, refuse_default_secrets
@@ -40,11 +38,10 @@ def build(platform: PlatformSettings, settings: PaymentSettings | None = None) -
     settings = settings or get_settings()
     refuse_default_secrets(platform, {"TIKETI_TOSS_SECRET_KEY": settings.toss_secret_key})
     deps = PaymentDeps(settings=settings)
-    router = APIRouter()
-    router.include_router(build_router(deps))
+    router = build_router(deps)
     if settings.sandbox:
         sandbox = build_sandbox_router(deps)
-        router.include_router(sandbox)
+        router.routes.extend(sandbox.routes)  # one router per module (see kernel.routing)
         deps.sandbox_app = build_sandbox_app(sandbox)
 
     async def start(runtime: Runtime) -> None:

@@ -21,7 +21,7 @@ from tiketi.services.booking.api.schemas import (
     ReservationRead,
     SeatMapRead,
 )
-from tiketi.services.booking.api.tickets import build_ticket_router
+from tiketi.services.booking.api.tickets import add_ticket_routes
 from tiketi.services.booking.service import holds, inventory, reservations
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size (1–100).")]
@@ -246,5 +246,5 @@ def build_router(deps: BookingDeps) -> APIRouter:
         "/reservations/{id}/confirm", routes.confirm_reservation, methods=["POST"],
         responses=_errors(401, 403, 404), summary="Confirm a paid reservation (internal)",
     )  # fmt: skip
-    router.include_router(build_ticket_router(deps))
+    add_ticket_routes(router, deps)
     return router

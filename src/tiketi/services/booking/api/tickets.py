@@ -85,9 +85,8 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorRead} for status in statuses}
 
 
-def build_ticket_router(deps: BookingDeps) -> APIRouter:
-    """The ticket routes of one booking module (included in the /api/v1 booking router)."""
-    router = APIRouter(tags=["tickets"])
+def add_ticket_routes(router: APIRouter, deps: BookingDeps) -> None:
+    """Add the ticket routes of one booking module to its /api/v1 router."""
 
     async def list_tickets(
         id: str, principal: PrincipalDep, runtime: RuntimeDep
@@ -120,17 +119,16 @@ def build_ticket_router(deps: BookingDeps) -> APIRouter:
         return CheckInRead.of(view)
 
     router.add_api_route(
-        "/reservations/{id}/tickets", list_tickets, methods=["GET"],
+        "/reservations/{id}/tickets", list_tickets, methods=["GET"], tags=["tickets"],
         response_model=list[TicketRead], responses=_errors(401, 404, 409),
         summary="A reservation's tickets",
     )  # fmt: skip
     router.add_api_route(
-        "/tickets/{id}/qr.png", ticket_qr, methods=["GET"],
+        "/tickets/{id}/qr.png", ticket_qr, methods=["GET"], tags=["tickets"],
         responses={**_errors(401, 404, 409), 200: {"content": {"image/png": {}}}},
         response_class=Response, summary="A ticket's QR code",
     )  # fmt: skip
     router.add_api_route(
-        "/checkin", check_in, methods=["POST"], response_model=CheckInRead,
+        "/checkin", check_in, methods=["POST"], tags=["tickets"], response_model=CheckInRead,
         responses=_errors(401, 403, 404, 409, 422), summary="Check a ticket in",
     )  # fmt: skip
-    return router

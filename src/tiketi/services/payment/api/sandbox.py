@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from tiketi.kernel.deps import RuntimeDep
+from tiketi.kernel.routing import NO_FASTAPI_TELEMETRY, add_module_routes, install_route_index
 from tiketi.services.payment.api.deps import SANDBOX_PREFIX, PaymentDeps
 from tiketi.services.payment.api.widget import receipt_page, widget_page
 from tiketi.services.payment.domain.sandbox import SandboxError, SandboxOutcome, invalid
@@ -243,6 +244,7 @@ def build_sandbox_router(deps: PaymentDeps) -> APIRouter:
 def build_sandbox_app(router: APIRouter) -> FastAPI:
     """The sandbox's routes as an ASGI app of their own: what this process's TossClient calls
     in-process (its `state.runtime` is set when the client is made)."""
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    app.include_router(router)
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, telemetry=NO_FASTAPI_TELEMETRY)
+    add_module_routes(app, router)
+    install_route_index(app)
     return app
