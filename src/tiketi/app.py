@@ -12,6 +12,7 @@ from tiketi.kernel.app_factory import create_app
 from tiketi.kernel.logs import configure_logging
 from tiketi.kernel.module import ServiceModule
 from tiketi.kernel.settings import PlatformSettings, get_settings
+from tiketi.kernel.tuning import tune_gc
 from tiketi.web import mount_web, web_dist
 
 # Adding a service is one line here: its name and the module whose build() returns it.
@@ -84,7 +85,9 @@ def worker_app() -> FastAPI:
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     names = [name for name in os.environ.get(WORKER_SERVICES_ENV, "").split(",") if name]
-    return create_platform_app(settings, names or None)
+    app = create_platform_app(settings, names or None)
+    tune_gc(settings.gc_threshold)
+    return app
 
 
 def public_config(modules: Sequence[ServiceModule]) -> dict[str, str]:

@@ -94,6 +94,7 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
 
     from tiketi.app import create_platform_app
     from tiketi.kernel.migrate import upgrade_sync
+    from tiketi.kernel.tuning import tune_gc
 
     names = service_names(args.services)
     if args.demo and args.services:
@@ -130,7 +131,9 @@ def cmd_serve(args: argparse.Namespace, settings: PlatformSettings) -> None:
             "ws": "websockets-sansio",
         }
         if workers == 1:
-            _server(uvicorn.Config(create_platform_app(ready, args.services), **options)).run()
+            app = create_platform_app(ready, args.services)
+            tune_gc(ready.gc_threshold)
+            _server(uvicorn.Config(app, **options)).run()
         else:
             _serve_workers(ready, args.services, workers, options)
 

@@ -39,6 +39,7 @@ from tiketi.kernel.settings import PlatformSettings, refuse_default_secrets
 from tiketi.kernel.streams import consume, raise_if_cancelled
 from tiketi.kernel.tokens import TokenVerifier, http_jwks_fetcher
 from tiketi.kernel.tracing import setup_tracing
+from tiketi.kernel.tuning import refreeze_gc
 
 log = structlog.get_logger("tiketi.app")
 
@@ -222,6 +223,7 @@ def _lifespan(
         app.state.drain = drain
         drain.install()
         log.info("started", services=list(runtime.services))
+        refreeze_gc()
         try:
             yield
         finally:

@@ -39,6 +39,9 @@ class PlatformSettings(BaseSettings):
     # `tiketi serve` worker processes sharing the port (one event loop is one core; a pod on
     # Kubernetes keeps 1 and scales by replicas).
     workers: int = Field(default=1, ge=1, le=64)
+    # Allocations between collections of the youngest generation in a served process
+    # (kernel/tuning.py; Python's default is 700, 0 keeps it).
+    gc_threshold: int = Field(default=50_000, ge=0)
     log_level: str = "INFO"
     log_json: bool = True
     # The built web app (web/dist) served at `/` by the edge; unset: the repository's web/dist.
