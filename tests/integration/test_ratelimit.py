@@ -160,3 +160,45 @@ async def test_a_leasing_bucket_is_exact_near_the_limit_and_drops_stale_leases(
     while await other.retry_after("fan") == 0.0:
         allowed += 1
     assert allowed == 20
+
+
+async def test_concurrent_takes_of_many_clients_share_round_trips_and_stay_exact(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = bucket(redis, rate=0.001, burst=3)  # no refill within the test
+    round_trips = 0
+    execute = type(redis.pipeline()).execute
+
+    async def counted(self: object, *args: object, **kwargs: object) -> object:
+        nonlocal round_trips
+        round_trips += 1
+        return await execute(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(redis.pipeline()), "execute", counted)
+    clients = [f"ip-{n}" for n in range(40)]
+    # Five takes per client, all at once: three may pass for each, whatever the batching.
+    waits = await asyncio.gather(*(limit.retry_after(c) for c in clients for _ in range(5)))
+
+    allowed: dict[str, int] = {}
+    for client, wait in zip([c for c in clients for _ in range(5)], waits, strict=True):
+        allowed[client] = allowed.get(client, 0) + (wait == 0)
+    assert allowed == dict.fromkeys(clients, 3)
+    assert all(wait > 0 for wait in waits if wait != 0)
+    # 200 takes: the first went alone, the rest queued behind it and went out together.
+    assert 1 <= round_trips < 10
+
+
+async def test_a_failed_shared_round_trip_fails_every_take_in_it() -> None:
+    unreachable = create_redis("redis://127.0.0.1:1/0", timeout=0.2)
+    limit = bucket(unreachable, rate=1, burst=5)
+    try:
+        results = await asyncio.gather(
+            *(limit.retry_after(f"ip-{n}") for n in range(10)), return_exceptions=True
+        )
+        assert len(results) == 10
+        assert all(isinstance(r, Exception) for r in results), results
+        # And the bucket is not stuck: the next take tries Redis again (and fails again).
+        with pytest.raises(Exception, match="(?i)connect"):
+            await limit.retry_after("ip-late")
+    finally:
+        await unreachable.aclose()
