@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ from starlette.requests import HTTPConnection
 
 from tiketi.kernel.errors import RateLimited
 from tiketi.kernel.metrics import RATE_LIMITED
+from tiketi.kernel.redis import coalescer
 
 # KEYS[1] bucket; ARGV rate (tokens/s), burst, cost. Uses the server clock so every
 # process agrees. Returns {allowed, milliseconds until `cost` tokens are available}.
@@ -59,9 +59,9 @@ class TokenBucket:
     unspent ones expire unused), and near it the bucket asks for single tokens, so a client
     at its limit is refused exactly as without a lease.
 
-    Takes that wait for Redis at the same moment (other clients' first requests) go out
-    together: one pipeline of the bucket script, one round trip, answered in order, so a take
-    costs what it did alone and the limit is as exact (Redis runs them one after the other).
+    Takes that wait for Redis at the same moment (other clients' first requests) share one
+    round trip (kernel.redis.Coalescer); Redis still runs them one after the other, so the
+    limit is as exact.
     """
 
     def __init__(self, redis: Redis, *, name: str, rate: float, burst: int, lease: int = 1) -> None:
@@ -75,10 +75,6 @@ class TokenBucket:
         self._script = redis.register_script(_BUCKET_SCRIPT)
         # key -> [tokens left, monotonic deadline]; insertion order = age.
         self._leases: dict[str, list[float]] = {}
-        # Takes waiting for the round trip in flight to end: (Redis key, cost, answer).
-        self._waiting: list[tuple[str, int, asyncio.Future[float]]] = []
-        self._sending = False
-        self._batch_task: asyncio.Future[None] | None = None
 
     async def retry_after(self, key: str, cost: int = 1) -> float:
         """Take `cost` tokens; 0 when allowed, else the seconds to wait."""
@@ -97,51 +93,10 @@ class TokenBucket:
         return await self._take(key, cost)
 
     async def _take(self, key: str, cost: int) -> float:
-        redis_key = f"ratelimit:{self.name}:{key}"
-        if not self._sending:
-            self._sending = True
-            try:
-                return await self._run(redis_key, cost)
-            finally:
-                self._send_waiting()
-        answer: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._waiting.append((redis_key, cost, answer))
-        return await answer
-
-    async def _run(self, redis_key: str, cost: int) -> float:
-        allowed, wait_ms = await self._script(keys=[redis_key], args=[self.rate, self.burst, cost])
+        allowed, wait_ms = await coalescer(self.redis).script(
+            self._script, [f"ratelimit:{self.name}:{key}"], [self.rate, self.burst, cost]
+        )
         return 0.0 if int(allowed) else int(wait_ms) / 1000
-
-    def _send_waiting(self) -> None:
-        """Send the takes that queued behind a round trip, all in one, or stop sending."""
-        if not self._waiting:
-            self._sending = False
-            return
-        batch, self._waiting = self._waiting, []
-        # A task of its own: the request that started the round trip may be cancelled.
-        self._batch_task = asyncio.ensure_future(self._run_batch(batch))
-        self._batch_task.add_done_callback(lambda _: self._send_waiting())
-
-    async def _run_batch(self, batch: list[tuple[str, int, asyncio.Future[float]]]) -> None:
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for redis_key, cost, _ in batch:
-                    await self._script(
-                        keys=[redis_key], args=[self.rate, self.burst, cost], client=pipe
-                    )
-                results = await pipe.execute()
-        except asyncio.CancelledError:
-            for _, _, answer in batch:
-                answer.cancel()
-            raise
-        except Exception as exc:  # every waiter fails as its own call would have
-            for _, _, answer in batch:
-                if not answer.done():
-                    answer.set_exception(exc)
-            return
-        for (_, _, answer), (allowed, wait_ms) in zip(batch, results, strict=True):
-            if not answer.done():
-                answer.set_result(0.0 if int(allowed) else int(wait_ms) / 1000)
 
     async def check(self, key: str, cost: int = 1) -> None:
         """Raise 429 with Retry-After when the bucket for `key` is empty."""

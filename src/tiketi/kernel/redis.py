@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from asyncio import Future
+from collections.abc import Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
+
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
@@ -29,3 +37,92 @@ def create_redis(url: str, *, timeout: float = 2.0, max_connections: int = 200) 
     )
     # from_pool: the client owns the pool, so aclose() closes its connections too.
     return Redis.from_pool(pool)
+
+
+# A queued script call: the script, its keys and arguments, and where its answer goes.
+_Call = tuple[AsyncScript, Sequence[Any], Sequence[Any], Future[Any]]
+
+
+class Coalescer:
+    """Script calls that wait for Redis at the same moment go out as one pipeline.
+
+    The first call goes out at once, alone; calls made while it is in flight queue and leave
+    together when it returns (one round trip, answered in order), and so on. A call costs
+    what it did alone, a burst of concurrent requests costs far fewer round trips, and Redis
+    still runs the scripts one after the other. A failure fails every call of its round trip
+    as it would have failed alone.
+    """
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._waiting: list[_Call] = []
+        self._sending = False
+        self._batch: Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def script(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """`await script(keys=keys, args=args)`, sharing its round trip when others wait too."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (tests): nothing of the old one is due
+            self._loop, self._waiting, self._sending = loop, [], False
+        if not self._sending:
+            self._sending = True
+            try:
+                return await script(keys=keys, args=args)
+            finally:
+                self._send_waiting()
+        answer: Future[Any] = loop.create_future()
+        self._waiting.append((script, keys, args, answer))
+        return await answer
+
+    def _send_waiting(self) -> None:
+        if not self._waiting:
+            self._sending = False
+            return
+        batch, self._waiting = self._waiting, []
+        # A task of its own: the request that started the round trip may be cancelled.
+        self._batch = asyncio.ensure_future(self._run(batch))
+        self._batch.add_done_callback(lambda _: self._send_waiting())
+
+    async def _run(self, batch: list[_Call]) -> None:
+        try:
+            results = await self._execute(batch)
+        except asyncio.CancelledError:
+            for *_, answer in batch:
+                answer.cancel()
+            raise
+        except Exception as exc:  # the round trip failed: so does every call in it
+            results = [exc] * len(batch)
+        for (*_, answer), result in zip(batch, results, strict=True):
+            if answer.done():
+                continue
+            if isinstance(result, Exception):  # that script's own error, not the others'
+                answer.set_exception(result)
+            else:
+                answer.set_result(result)
+
+    async def _execute(self, batch: list[_Call]) -> list[Any]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for script, keys, args, _ in batch:
+                # EVALSHA itself: a pipeline told of scripts would ask SCRIPT EXISTS first.
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        for index, result in enumerate(results):
+            if isinstance(result, NoScriptError):  # Redis restarted: load it, run it alone
+                script, keys, args, _ = batch[index]
+                try:
+                    results[index] = await script(keys=keys, args=args)
+                except Exception as exc:
+                    results[index] = exc
+        return results
+
+
+_coalescers: WeakKeyDictionary[Redis, Coalescer] = WeakKeyDictionary()
+
+
+def coalescer(redis: Redis) -> Coalescer:
+    """The one Coalescer of this client (its calls share round trips, whoever makes them)."""
+    found = _coalescers.get(redis)
+    if found is None:
+        found = _coalescers[redis] = Coalescer(redis)
+    return found

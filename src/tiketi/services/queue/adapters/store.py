@@ -16,6 +16,7 @@ from tiketi.contracts.admission import (
     queue_tag,
 )
 from tiketi.contracts.pressure import PRESSURE_KEY, BookingPressure, combine
+from tiketi.kernel.redis import coalescer
 from tiketi.services.queue.adapters import lua
 
 WAITING, ADMITTED, PRE_QUEUE, NO_PLACE = 1, 2, 3, 0
@@ -174,11 +175,13 @@ class QueueStore:
             limits.ip_rate, limits.ip_burst, limits.user_rate, limits.user_burst,
         ]  # fmt: skip
         names = keys(event_id) + limit_keys(event_id, client_ip=client_ip, user_id=user_id)
-        return _place(await self._join(keys=names, args=args))
+        # Joins and status polls of many fans at once share round trips (kernel.redis.Coalescer).
+        return _place(await coalescer(self.redis).script(self._join, names, args))
 
     async def status(self, event_id: str, *, epoch: int, user_id: str) -> PlaceReply:
         """The fan's place, or NO_PLACE (with `reset` when the room lost its state once)."""
-        return _place(await self._status(keys=keys(event_id), args=[epoch, user_id]))
+        reply = await coalescer(self.redis).script(self._status, keys(event_id), [epoch, user_id])
+        return _place(reply)
 
     async def leave(self, event_id: str, user_id: str) -> bool:
         """Out of the room; True when an admission was given back."""
