@@ -198,7 +198,7 @@ async def test_a_failed_shared_round_trip_fails_every_take_in_it() -> None:
         assert len(results) == 10
         assert all(isinstance(r, Exception) for r in results), results
         # And the bucket is not stuck: the next take tries Redis again (and fails again).
-        with pytest.raises(Exception, match="(?i)connect"):
+        with pytest.raises(Exception, match=r"(?i)connect"):
             await limit.retry_after("ip-late")
     finally:
         await unreachable.aclose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -11,16 +10,7 @@ from sqlalchemy import text
 
 from tests.api.auth.conftest import PASSWORD, bearer, error_code, register, unique_email
 from tiketi.kernel.db import Database
-from tiketi.kernel.settings import PlatformSettings
 from tiketi.services.auth.commands import create_admin
-
-
-@pytest.fixture
-async def db(settings: PlatformSettings) -> AsyncIterator[Database]:
-    assert settings.database_url
-    database = Database(settings.database_url, pool_size=2)
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from tests.api.gateway.support import RunningServer, serve
 from tests.conftest import start_client
 from tiketi.kernel.app_factory import create_app
-from tiketi.kernel.db import Database
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.services.auth import module as auth_module
 from tiketi.services.auth.settings import AuthSettings
@@ -44,14 +43,6 @@ async def api(settings: PlatformSettings) -> AsyncIterator[httpx.AsyncClient]:
     finally:
         await client.aclose()
         await ctx.__aexit__(None, None, None)  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-async def db(settings: PlatformSettings) -> AsyncIterator[Database]:
-    assert settings.database_url
-    database = Database(settings.database_url, pool_size=2)
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture(scope="module")

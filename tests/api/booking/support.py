@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 
+from tests.api.booking.conftest import FAST_AUTH
 from tiketi.contracts.catalog import EventPublished, GradeInfo, QueuePolicyInfo, SeatInfo
 from tiketi.kernel.db import Database, UnitOfWork
+from tiketi.services.auth.commands import create_admin
 from tiketi.services.booking.adapters.inventory import Inventory
 
 PASSWORD = "a sturdy passphrase"
@@ -34,6 +36,15 @@ async def sign_up(client: httpx.AsyncClient, prefix: str = "fan") -> Fan:
     assert response.status_code == 201, response.text
     body = response.json()
     return Fan(body["user"]["id"], body["access_token"])
+
+
+async def sign_up_admin(client: httpx.AsyncClient, db: Database) -> Fan:
+    """An admin made as `tiketi create-admin` makes one (straight in auth's tables), logged in."""
+    email = f"admin-{uuid.uuid4().hex[:12]}@example.com"
+    made = await create_admin(db, email=email, password=PASSWORD, name="Admin", settings=FAST_AUTH)
+    login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return Fan(str(made["id"]), login.json()["access_token"])
 
 
 def published_event(

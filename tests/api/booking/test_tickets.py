@@ -10,7 +10,7 @@ import httpx
 from PIL import Image
 from sqlalchemy import text
 
-from tests.api.booking.conftest import FAST_AUTH, booking_settings
+from tests.api.booking.conftest import booking_settings
 from tests.api.booking.support import (
     PASSWORD,
     Fan,
@@ -20,10 +20,10 @@ from tests.api.booking.support import (
     published_event,
     seat_ids,
     sign_up,
+    sign_up_admin,
 )
 from tests.api.gateway.support import RunningServer
 from tiketi.kernel.db import Database
-from tiketi.services.auth.commands import create_admin
 from tiketi.services.booking.domain import qr
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -34,12 +34,6 @@ async def _login(client: httpx.AsyncClient, email: str) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
-
-
-async def _admin(client: httpx.AsyncClient, db: Database) -> Fan:
-    email = f"admin-{uuid.uuid4().hex[:12]}@example.com"
-    user = await create_admin(db, email=email, password=PASSWORD, name="Admin", settings=FAST_AUTH)
-    return Fan(str(user["id"]), await _login(client, email))
 
 
 async def _staff(client: httpx.AsyncClient, admin: Fan) -> Fan:
@@ -104,7 +98,7 @@ async def _ticket_count(db: Database, reservation_id: str) -> int:
 async def test_confirmation_issues_one_ticket_per_seat_once(
     api: httpx.AsyncClient, db: Database
 ) -> None:
-    admin, fan = await _admin(api, db), await sign_up(api)
+    admin, fan = await sign_up_admin(api, db), await sign_up(api)
     event = published_event()
     await install(db, event)
     ids = seat_ids(event)[:2]
@@ -142,7 +136,7 @@ async def test_confirmation_issues_one_ticket_per_seat_once(
 
 
 async def test_qr_png(api: httpx.AsyncClient, db: Database) -> None:
-    admin, fan = await _admin(api, db), await sign_up(api)
+    admin, fan = await sign_up_admin(api, db), await sign_up(api)
     _, tickets = await _confirmed_tickets(api, db, admin, fan, seats=1)
     path = f"/api/v1/tickets/{tickets[0]['id']}/qr.png"
     response = await api.get(path, headers=fan.headers)
@@ -164,7 +158,7 @@ async def test_qr_png(api: httpx.AsyncClient, db: Database) -> None:
 
 
 async def test_check_in_once_then_409(api: httpx.AsyncClient, db: Database) -> None:
-    admin, fan = await _admin(api, db), await sign_up(api)
+    admin, fan = await sign_up_admin(api, db), await sign_up(api)
     staff = await _staff(api, admin)
     _, tickets = await _confirmed_tickets(api, db, admin, fan, seats=1)
     ticket = tickets[0]
@@ -184,7 +178,7 @@ async def test_check_in_once_then_409(api: httpx.AsyncClient, db: Database) -> N
 
 
 async def test_customers_cannot_check_in(api: httpx.AsyncClient, db: Database) -> None:
-    admin, fan = await _admin(api, db), await sign_up(api)
+    admin, fan = await sign_up_admin(api, db), await sign_up(api)
     _, tickets = await _confirmed_tickets(api, db, admin, fan, seats=1)
     body = {"qr_token": tickets[0]["qr_token"]}
     assert (await api.post("/api/v1/checkin", json=body, headers=fan.headers)).status_code == 403
@@ -196,7 +190,7 @@ async def test_customers_cannot_check_in(api: httpx.AsyncClient, db: Database) -
 async def test_forged_and_malformed_tokens_are_refused(
     api: httpx.AsyncClient, db: Database
 ) -> None:
-    admin, fan = await _admin(api, db), await sign_up(api)
+    admin, fan = await sign_up_admin(api, db), await sign_up(api)
     _, tickets = await _confirmed_tickets(api, db, admin, fan, seats=1)
     genuine = str(tickets[0]["qr_token"])
     ticket_id = uuid.UUID(str(tickets[0]["id"]))
@@ -221,7 +215,7 @@ async def test_forged_and_malformed_tokens_are_refused(
 
 
 async def test_canceled_reservation_voids_its_tickets(api: httpx.AsyncClient, db: Database) -> None:
-    admin, fan = await _admin(api, db), await sign_up(api)
+    admin, fan = await sign_up_admin(api, db), await sign_up(api)
     reservation_id, tickets = await _confirmed_tickets(api, db, admin, fan, seats=2)
     canceled = await api.post(f"/api/v1/reservations/{reservation_id}/cancel", headers=fan.headers)
     assert canceled.status_code == 200, canceled.text
@@ -242,7 +236,7 @@ async def test_twenty_concurrent_scans_admit_once(server: RunningServer, db: Dat
     scanners = 20
     limits = httpx.Limits(max_connections=scanners, max_keepalive_connections=scanners)
     async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
-        admin, fan = await _admin(client, db), await sign_up(client)
+        admin, fan = await sign_up_admin(client, db), await sign_up(client)
         _, tickets = await _confirmed_tickets(client, db, admin, fan, seats=1)
         body = {"qr_token": tickets[0]["qr_token"]}
         start = asyncio.Event()

@@ -185,11 +185,3 @@ async def publish(client: httpx.AsyncClient, account: Account, event_id: str) ->
     assert response.status_code == 200, response.text
     event: dict[str, Any] = response.json()
     return event
-
-
-@pytest.fixture
-async def db(settings: PlatformSettings) -> AsyncIterator[Database]:
-    assert settings.database_url
-    database = Database(settings.database_url, pool_size=2)
-    yield database
-    await database.dispose()

@@ -13,7 +13,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.api.booking.conftest import FAST_AUTH, booking_settings
-from tests.api.booking.support import PASSWORD, Fan, error_code, install, published_event
+from tests.api.booking.support import (
+    PASSWORD,
+    Fan,
+    error_code,
+    install,
+    published_event,
+    sign_up_admin,
+)
 from tests.conftest import start_client
 from tests.integration.notify.smtp import SmtpSink, body, decode_qr, inline_images, smtp_server
 from tests.integration.notify.support import deliver
@@ -24,7 +31,6 @@ from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.testing.servers import RedisServer
 from tiketi.services.auth import module as auth_module
-from tiketi.services.auth.commands import create_admin
 from tiketi.services.booking import module as booking_module
 from tiketi.services.notify import module as notify_module
 from tiketi.services.notify.settings import NotifySettings
@@ -49,15 +55,7 @@ class Platform:
         return Fan(data["user"]["id"], data["access_token"]), email
 
     async def admin(self) -> Fan:
-        email = f"admin-{uuid.uuid4().hex[:12]}@example.com"
-        user = await create_admin(
-            self.runtime.db, email=email, password=PASSWORD, name="Admin", settings=FAST_AUTH
-        )
-        response = await self.client.post(
-            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        assert response.status_code == 200, response.text
-        return Fan(str(user["id"]), response.json()["access_token"])
+        return await sign_up_admin(self.client, self.runtime.db)
 
 
 @pytest.fixture

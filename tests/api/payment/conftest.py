@@ -3,17 +3,21 @@ server reached over the network, and fixtures for a second "process" (the reconc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
+import httpx
 import pytest
 
 from tests.api.booking.conftest import FAST_AUTH, booking_settings
 from tests.api.gateway.support import RunningServer, closed_port, serve
 from tiketi.kernel.app_factory import create_app
 from tiketi.kernel.db import Database
+from tiketi.kernel.module import ServiceModule
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.services.auth import module as auth_module
 from tiketi.services.booking import module as booking_module
+from tiketi.services.booking.settings import BookingSettings
 from tiketi.services.payment import module as payment_module
 from tiketi.services.payment.settings import PaymentSettings
 
@@ -34,17 +38,25 @@ def payment_settings(port: int, **overrides: object) -> PaymentSettings:
     return PaymentSettings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
-    """Auth, booking and payment in one uvicorn process on a random port."""
+@contextlib.contextmanager
+def serving_payments(
+    migrated: PlatformSettings,
+    *,
+    booking: BookingSettings | None = None,
+    also: Sequence[Callable[[PlatformSettings], ServiceModule]] = (),
+    **payment_overrides: object,
+) -> Iterator[RunningServer]:
+    """Auth, booking and payment (with its sandbox, reached over the network) and the modules
+    `also` builds, in one uvicorn process on a random port; stopped on exit."""
     port = closed_port()
     platform = migrated.model_copy(update={"port": port})
     app = create_app(
         platform,
         [
             auth_module.build(platform, FAST_AUTH),
-            booking_module.build(platform, booking_settings()),
-            payment_module.build(platform, payment_settings(port)),
+            booking_module.build(platform, booking or booking_settings()),
+            payment_module.build(platform, payment_settings(port, **payment_overrides)),
+            *(build(platform) for build in also),
         ],
         edge=False,
     )
@@ -53,6 +65,19 @@ def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
+    """Auth, booking and payment in one uvicorn process on a random port."""
+    with serving_payments(migrated) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        yield http
 
 
 @pytest.fixture

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from tests.api.booking.support import Fan, install, published_event, seat_ids, sign_up
 from tiketi.kernel.db import Database, UnitOfWork
 from tiketi.kernel.service_tokens import ServiceTokenSource
 from tiketi.kernel.settings import PlatformSettings
-from tiketi.services.payment.adapters.booking import BookingClient
+from tiketi.services.payment.adapters.booking import BookingClient, ConfirmAnswer
 from tiketi.services.payment.adapters.toss import TossClient
 from tiketi.services.payment.service.common import Payments
+from tiketi.services.payment.service.confirm import ConfirmedPayment, confirm_payment
 from tiketi.services.payment.settings import PaymentSettings
 
 
@@ -78,6 +81,26 @@ async def confirm(
               "amount": order.amount if amount is None else amount},
         headers=order.fan.headers,
     )  # fmt: skip
+
+
+async def pay(client: httpx.AsyncClient, order: Order) -> str:
+    """The fan pays the reservation (a payment window, then confirm); its paymentKey."""
+    key = await open_window(client, order)
+    answer = await confirm(client, order, key)
+    assert answer.status_code == 200, answer.text
+    return key
+
+
+async def until_reservation(client: httpx.AsyncClient, order: Order, status: str) -> dict[str, Any]:
+    """Wait (bounded) for an asynchronous consumer to have brought the reservation to `status`;
+    the reservation as the fan sees it then."""
+    for _ in range(200):
+        mine = await client.get(f"/api/v1/reservations/{order.order_id}", headers=order.fan.headers)
+        body: dict[str, Any] = mine.json()
+        if body["status"] == status:
+            return body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"reservation {order.order_id} never became {status}")
 
 
 async def expire(db: Database, order: Order) -> None:
@@ -176,3 +199,43 @@ def side_payments(
             timeout=settings.booking_timeout_seconds,
         ),
     )
+
+
+async def confirm_on(payments: Payments, order: Order, payment_key: str) -> ConfirmedPayment:
+    """The fan's confirmation, handled by the given payment replica (not over HTTP)."""
+    return await confirm_payment(
+        payments=payments, user_id=order.fan.id, bearer=order.fan.token,
+        order_id=order.order_id, payment_key=payment_key, amount=order.amount,
+    )  # fmt: skip
+
+
+class ProcessKilled(Exception):
+    """Stands for the process dying: nothing after it in the confirmation runs."""
+
+
+class KilledBooking(BookingClient):
+    """Booking's confirm never returns: the process died right after TossPayments approved."""
+
+    async def confirm(self, order_id: str, *, payment_key: str, amount: int) -> ConfirmAnswer:
+        raise ProcessKilled("killed between approval and booking confirmation")
+
+
+async def die_after_approval(
+    platform: PlatformSettings,
+    server_url: str,
+    settings: PaymentSettings,
+    db: Database,
+    order: Order,
+    payment_key: str,
+) -> None:
+    """A payment replica confirms the order and dies once TossPayments has approved it, before
+    booking confirmed the reservation."""
+    killed = KilledBooking(
+        base_url=server_url, token=ServiceTokenSource(platform, service="payment"), timeout=5.0
+    )
+    dying = side_payments(platform, server_url, settings, db, booking=killed)
+    try:
+        with pytest.raises(ProcessKilled):
+            await confirm_on(dying, order, payment_key)
+    finally:
+        await dying.aclose()

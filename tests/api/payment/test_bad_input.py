@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
 from tests.api.booking.support import error_code, sign_up
-from tests.api.gateway.support import RunningServer
 from tests.api.payment.support import (
     assert_invariant,
     confirm,
     open_window,
     our_payment,
+    pay,
     reserve,
     sandbox_payments,
+    until_reservation,
 )
 from tiketi.kernel.db import Database
-
-
-@pytest.fixture
-async def client(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        yield http
 
 
 async def test_unknown_and_foreign_orders_are_not_found(
@@ -78,18 +70,13 @@ async def test_fan_cancel_of_a_paid_reservation_refunds_it(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     order = await reserve(client, db)
-    key = await open_window(client, order)
-    assert (await confirm(client, order, key)).status_code == 200
+    await pay(client, order)
     canceled = await client.post(
         f"/api/v1/reservations/{order.order_id}/cancel", headers=order.fan.headers
     )
     assert canceled.status_code == 200, canceled.text
-    for _ in range(200):  # ReservationCanceled → payment → Toss cancel → PaymentRefunded → booking
-        mine = await client.get(f"/api/v1/reservations/{order.order_id}", headers=order.fan.headers)
-        if mine.json()["status"] == "refunded":
-            break
-        await asyncio.sleep(0.05)
-    assert mine.json()["status"] == "refunded"
+    # ReservationCanceled → payment → Toss cancel → PaymentRefunded → booking
+    await until_reservation(client, order, "refunded")
     [refunded] = await sandbox_payments(db, order.order_id)
     assert refunded["status"] == "CANCELED" and refunded["balance_amount"] == 0
     shown = await client.get(f"/api/v1/payments/{order.order_id}", headers=order.fan.headers)
@@ -101,8 +88,7 @@ async def test_webhooks_are_stored_once_and_unknown_types_ignored(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     order = await reserve(client, db)
-    key = await open_window(client, order)
-    assert (await confirm(client, order, key)).status_code == 200
+    key = await pay(client, order)
     data = {"paymentKey": key, "orderId": order.order_id, "status": "CANCELED"}
     body = {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-01-01T00:00:00", "data": data}
     headers = {"tosspayments-webhook-transmission-id": f"wh-{key}"}
@@ -150,7 +136,5 @@ async def test_one_process_calls_booking_and_the_sandbox_in_process(
     """`tiketi serve`: no URLs set, so booking and the sandbox are reached through the app."""
     app = await make_client()  # type: ignore[operator]
     order = await reserve(app, db)
-    key = await open_window(app, order)
-    answer = await confirm(app, order, key)
-    assert answer.status_code == 200, answer.text
+    await pay(app, order)
     await assert_invariant(db, order)

@@ -7,49 +7,39 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.api.booking.support import Fan, error_code
-from tests.api.booking.test_tickets import _admin
+from tests.api.booking.support import Fan, error_code, sign_up_admin
 from tests.api.gateway.support import RunningServer
 from tests.api.payment.conftest import payment_settings
 from tests.api.payment.support import (
     Order,
     assert_invariant,
-    confirm,
+    die_after_approval,
     open_window,
     our_payment,
+    pay,
     reservation,
     reserve,
     rows,
     sandbox_payments,
     side_payments,
+    until_reservation,
 )
-from tests.api.payment.test_faults import _Killed, _ProcessKilled
 from tests.integration.stats.support import send
 from tiketi.contracts.payment import PaymentRefunded
 from tiketi.kernel.db import Database
 from tiketi.kernel.redis import create_redis
-from tiketi.kernel.service_tokens import ServiceTokenSource
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.services.payment.service.common import utcnow
-from tiketi.services.payment.service.confirm import confirm_payment
 from tiketi.services.payment.service.reconciler import reconcile_once
 from tiketi.services.payment.settings import SANDBOX_SECRET_KEY
 
 _BASIC = base64.b64encode(f"{SANDBOX_SECRET_KEY}:".encode()).decode()
 MERCHANT = {"Authorization": f"Basic {_BASIC}"}
-
-
-@pytest.fixture
-async def client(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        yield http
 
 
 async def _cancel_at_toss(client: httpx.AsyncClient, payment_key: str) -> None:
@@ -71,17 +61,6 @@ async def _webhook(client: httpx.AsyncClient, order: Order, key: str) -> str:
     assert response.status_code == 200, response.text
     result: str = response.json()["result"]
     return result
-
-
-async def _until(client: httpx.AsyncClient, order: Order, status: str) -> dict[str, Any]:
-    """Wait (bounded) for booking's consumer to have acted."""
-    for _ in range(200):
-        mine = await client.get(f"/api/v1/reservations/{order.order_id}", headers=order.fan.headers)
-        body: dict[str, Any] = mine.json()
-        if body["status"] == status:
-            return body
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"reservation {order.order_id} never became {status}")
 
 
 async def _booking_events(db: Database, order: Order, event_type: str) -> list[dict[str, Any]]:
@@ -108,7 +87,7 @@ async def _assert_voided(client: httpx.AsyncClient, db: Database, order: Order) 
     assert ours["refund_reason"] == "payment_canceled"
     [gateway] = await sandbox_payments(db, order.order_id)
     assert gateway["status"] == "CANCELED" and len(gateway["cancels"]) == 1  # no second refund
-    body = await _until(client, order, "refunded")
+    body = await until_reservation(client, order, "refunded")
     assert body["canceled_at"]
     [canceled] = await _booking_events(db, order, "ReservationCanceled")
     assert (canceled["refund"], canceled["reason"]) == (False, "payment_canceled")
@@ -127,8 +106,7 @@ async def test_a_payment_canceled_at_toss_voids_the_confirmed_reservation(
     client: httpx.AsyncClient, db: Database, settings: PlatformSettings
 ) -> None:
     order = await reserve(client, db)
-    key = await open_window(client, order)
-    assert (await confirm(client, order, key)).status_code == 200
+    key = await pay(client, order)
     tickets = await client.get(
         f"/api/v1/reservations/{order.order_id}/tickets", headers=order.fan.headers
     )
@@ -138,7 +116,7 @@ async def test_a_payment_canceled_at_toss_voids_the_confirmed_reservation(
     await _cancel_at_toss(client, key)
     assert await _webhook(client, order, key) == "canceled_at_toss"
     await _assert_voided(client, db, order)
-    admin: Fan = await _admin(client, db)
+    admin: Fan = await sign_up_admin(client, db)
     door = await client.post("/api/v1/checkin", json={"qr_token": token}, headers=admin.headers)
     assert door.status_code == 409 and error_code(door) == "TICKET_VOID"
 
@@ -181,18 +159,7 @@ async def test_the_reconciler_refunds_an_approved_payment_canceled_at_toss(
     order = await reserve(client, db)
     key = await open_window(client, order)
     config = payment_settings(server.port)
-    killed = _Killed(
-        base_url=server.url, token=ServiceTokenSource(settings, service="payment"), timeout=5.0
-    )
-    dying = side_payments(settings, server.url, config, db, booking=killed)
-    try:
-        with pytest.raises(_ProcessKilled):
-            await confirm_payment(
-                payments=dying, user_id=order.fan.id, bearer=order.fan.token,
-                order_id=order.order_id, payment_key=key, amount=order.amount,
-            )  # fmt: skip
-    finally:
-        await dying.aclose()
+    await die_after_approval(settings, server.url, config, db, order, key)
     assert (await our_payment(db, order.order_id) or {})["state"] == "approved"
     await _cancel_at_toss(client, key)
     survivor = side_payments(settings, server.url, config, db)

@@ -4,33 +4,21 @@ rather than one TossPayments call after another inside the payment consumer."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from tests.api.booking.conftest import FAST_AUTH, booking_settings
 from tests.api.booking.support import install, published_event, seat_ids, sign_up
-from tests.api.gateway.support import RunningServer, closed_port, serve
-from tests.api.payment.conftest import payment_settings
-from tests.api.payment.support import (
-    Order,
-    assert_invariant,
-    confirm,
-    open_window,
-    reserve_seats,
-    rows,
-)
+from tests.api.gateway.support import RunningServer
+from tests.api.payment.conftest import serving_payments
+from tests.api.payment.support import Order, assert_invariant, pay, reserve_seats, rows
 from tests.integration.stats.support import send
 from tiketi.contracts.catalog import EventCanceled
-from tiketi.kernel.app_factory import create_app
 from tiketi.kernel.db import Database
 from tiketi.kernel.redis import create_redis
 from tiketi.kernel.settings import PlatformSettings
-from tiketi.services.auth import module as auth_module
-from tiketi.services.booking import module as booking_module
-from tiketi.services.payment import module as payment_module
 
 PAID = 50
 
@@ -39,36 +27,10 @@ PAID = 50
 def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
     """As the suite's, with generous timeouts: fifty payments on two busy cores are no
     fault-injection test."""
-    port = closed_port()
-    platform = migrated.model_copy(update={"port": port})
-    app = create_app(
-        platform,
-        [
-            auth_module.build(platform, FAST_AUTH),
-            booking_module.build(platform, booking_settings()),
-            payment_module.build(
-                platform,
-                payment_settings(port, toss_timeout_seconds=10.0, booking_timeout_seconds=10.0),
-            ),
-        ],
-        edge=False,
-    )
-    running = serve(app, port=port)
-    try:
+    with serving_payments(
+        migrated, toss_timeout_seconds=10.0, booking_timeout_seconds=10.0
+    ) as running:
         yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-async def client(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        yield http
-
-
-async def _paid(client: httpx.AsyncClient, order: Order) -> None:
-    answer = await confirm(client, order, await open_window(client, order))
-    assert answer.status_code == 200, answer.text
 
 
 async def test_canceling_an_event_refunds_every_paid_reservation_once(
@@ -82,11 +44,11 @@ async def test_canceling_an_event_refunds_every_paid_reservation_once(
     ]
     slots = asyncio.Semaphore(4)
 
-    async def pay(order: Order) -> None:
+    async def pay_one(order: Order) -> None:
         async with slots:
-            await _paid(client, order)
+            await pay(client, order)
 
-    await asyncio.gather(*(pay(order) for order in orders))
+    await asyncio.gather(*(pay_one(order) for order in orders))
 
     canceled = EventCanceled(
         event_id=event.event_id, organizer_id=event.organizer_id, title=event.title,

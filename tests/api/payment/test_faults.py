@@ -4,7 +4,6 @@ in the invariant checked against our database and the sandbox's store."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -16,28 +15,24 @@ from tests.api.payment.conftest import payment_settings
 from tests.api.payment.support import (
     assert_invariant,
     confirm,
+    confirm_on,
+    die_after_approval,
     expire,
     open_window,
     our_payment,
+    pay,
     reservation,
     reserve,
     reserve_seats,
     sandbox_payments,
     side_payments,
+    until_reservation,
 )
 from tiketi.kernel.db import Database
 from tiketi.kernel.settings import PlatformSettings
-from tiketi.services.payment.adapters.booking import BookingClient, ConfirmAnswer
 from tiketi.services.payment.domain.errors import PaymentProviderUnavailable
 from tiketi.services.payment.service.common import utcnow
-from tiketi.services.payment.service.confirm import confirm_payment
 from tiketi.services.payment.service.reconciler import reconcile_once
-
-
-@pytest.fixture
-async def client(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-        yield http
 
 
 async def test_success_confirms_the_reservation(client: httpx.AsyncClient, db: Database) -> None:
@@ -70,8 +65,7 @@ async def test_card_rejected_charges_nothing_and_stays_payable(
     assert aborted["status"] == "ABORTED" and aborted["approved_at"] is None
     await assert_invariant(db, order)
     # Another card: the reservation could still be paid.
-    paid = await confirm(client, order, await open_window(client, order))
-    assert paid.status_code == 200, paid.text
+    await pay(client, order)
     await assert_invariant(db, order)
 
 
@@ -107,10 +101,7 @@ async def test_timeout_with_no_retry_left_is_settled_by_the_reconciler(
     payments = side_payments(settings, server.url, hasty, db)
     try:
         with pytest.raises(PaymentProviderUnavailable):
-            await confirm_payment(
-                payments=payments, user_id=order.fan.id, bearer=order.fan.token,
-                order_id=order.order_id, payment_key=key, amount=order.amount,
-            )  # fmt: skip
+            await confirm_on(payments, order, key)
         assert (await our_payment(db, order.order_id) or {})["state"] == "unknown"
         # Money is taken and no reservation is confirmed yet: the reconciler's case.
         done = await reconcile_once(payments=payments, now=utcnow() + timedelta(hours=1))
@@ -172,19 +163,8 @@ async def test_late_payment_whose_seats_are_taken_is_refunded(
     again = await confirm(client, order, key)
     assert error_code(again) == "SEATS_GONE_REFUNDED"
     # Booking hears PaymentRefunded (outbox → stream → its consumer) and says so.
-    await _until_status(client, order.order_id, order.fan.headers, "refunded")
+    await until_reservation(client, order, "refunded")
     await assert_invariant(db, order, rival)
-
-
-class _ProcessKilled(Exception):
-    """Stands for the process dying: nothing after it in the confirmation runs."""
-
-
-class _Killed(BookingClient):
-    """Booking's confirm never returns: the process died right after TossPayments approved."""
-
-    async def confirm(self, order_id: str, *, payment_key: str, amount: int) -> ConfirmAnswer:
-        raise _ProcessKilled("killed between approval and booking confirmation")
 
 
 async def test_killed_between_approval_and_booking_is_settled_by_the_reconciler(
@@ -193,20 +173,7 @@ async def test_killed_between_approval_and_booking_is_settled_by_the_reconciler(
     order = await reserve(client, db)
     key = await open_window(client, order)
     config = payment_settings(server.port)
-    from tiketi.kernel.service_tokens import ServiceTokenSource
-
-    killed = _Killed(
-        base_url=server.url, token=ServiceTokenSource(settings, service="payment"), timeout=5.0
-    )
-    dying = side_payments(settings, server.url, config, db, booking=killed)
-    try:
-        with pytest.raises(_ProcessKilled):
-            await confirm_payment(
-                payments=dying, user_id=order.fan.id, bearer=order.fan.token,
-                order_id=order.order_id, payment_key=key, amount=order.amount,
-            )  # fmt: skip
-    finally:
-        await dying.aclose()
+    await die_after_approval(settings, server.url, config, db, order, key)
     assert (await our_payment(db, order.order_id) or {})["state"] == "approved"
     [charged] = await sandbox_payments(db, order.order_id)
     assert charged["status"] == "DONE"
@@ -237,10 +204,7 @@ async def test_toss_unreachable_answers_503_and_the_reservation_stays_payable(
     )
     try:
         with pytest.raises(PaymentProviderUnavailable) as raised:
-            await confirm_payment(
-                payments=nowhere, user_id=order.fan.id, bearer=order.fan.token,
-                order_id=order.order_id, payment_key=key, amount=order.amount,
-            )  # fmt: skip
+            await confirm_on(nowhere, order, key)
         assert raised.value.code == "PAYMENT_PROVIDER_UNAVAILABLE" and raised.value.status == 503
     finally:
         await nowhere.aclose()
@@ -250,15 +214,3 @@ async def test_toss_unreachable_answers_503_and_the_reservation_stays_payable(
     answer = await confirm(client, order, key)
     assert answer.status_code == 200, answer.text
     await assert_invariant(db, order)
-
-
-async def _until_status(
-    client: httpx.AsyncClient, order_id: str, headers: dict[str, str], status: str
-) -> None:
-    """Wait for an asynchronous consumer's effect (bounded; fails if it never comes)."""
-    for _ in range(200):
-        mine = await client.get(f"/api/v1/reservations/{order_id}", headers=headers)
-        if mine.json()["status"] == status:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"reservation {order_id} never became {status}")

@@ -15,7 +15,6 @@ from tests.api.booking.support import Fan
 from tests.api.gateway.support import RunningServer, serve
 from tests.api.queue.support import queue_settings
 from tiketi.kernel.app_factory import create_app
-from tiketi.kernel.db import Database
 from tiketi.kernel.redis import create_redis
 from tiketi.kernel.settings import PlatformSettings
 from tiketi.kernel.testing.servers import RedisServer
@@ -78,14 +77,6 @@ async def http(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
         yield client
-
-
-@pytest.fixture
-async def db(settings: PlatformSettings) -> AsyncIterator[Database]:
-    assert settings.database_url
-    database = Database(settings.database_url, pool_size=2)
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

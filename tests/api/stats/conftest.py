@@ -3,25 +3,19 @@ the test's own runtime to drain the stats group, and an organizer, a stranger an
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
-from tests.api.booking.conftest import FAST_AUTH, booking_settings
-from tests.api.booking.support import PASSWORD, Fan, sign_up
-from tests.api.gateway.support import RunningServer, closed_port, serve
-from tests.api.payment.conftest import payment_settings
+from tests.api.booking.conftest import booking_settings
+from tests.api.booking.support import Fan, sign_up, sign_up_admin
+from tests.api.gateway.support import RunningServer
+from tests.api.payment.conftest import serving_payments
 from tests.conftest import open_runtime
-from tiketi.kernel.app_factory import create_app
 from tiketi.kernel.db import Database
 from tiketi.kernel.runtime import Runtime
 from tiketi.kernel.settings import PlatformSettings
-from tiketi.services.auth import module as auth_module
-from tiketi.services.auth.commands import create_admin
-from tiketi.services.booking import module as booking_module
-from tiketi.services.payment import module as payment_module
 from tiketi.services.stats import module as stats_module
 from tiketi.services.stats.settings import StatsSettings
 
@@ -29,28 +23,16 @@ from tiketi.services.stats.settings import StatsSettings
 @pytest.fixture(scope="module")
 def server(migrated: PlatformSettings) -> Iterator[RunningServer]:
     """The sale's services in one uvicorn process on a random port."""
-    port = closed_port()
-    platform = migrated.model_copy(update={"port": port})
-    app = create_app(
-        platform,
-        [
-            auth_module.build(platform, FAST_AUTH),
-            # Expired holds are released (and announced) within moments.
-            booking_module.build(platform, booking_settings(sweep_seconds=0.2)),
-            # Generous timeouts: a sale of hundreds on two cores is no fault-injection test.
-            payment_module.build(
-                platform,
-                payment_settings(port, toss_timeout_seconds=10.0, booking_timeout_seconds=10.0),
-            ),
-            stats_module.build(platform, StatsSettings(push_seconds=1.0)),
-        ],
-        edge=False,
-    )
-    running = serve(app, port=port)
-    try:
+    with serving_payments(
+        migrated,
+        # Expired holds are released (and announced) within moments.
+        booking=booking_settings(sweep_seconds=0.2),
+        also=[lambda platform: stats_module.build(platform, StatsSettings(push_seconds=1.0))],
+        # Generous timeouts: a sale of hundreds on two cores is no fault-injection test.
+        toss_timeout_seconds=10.0,
+        booking_timeout_seconds=10.0,
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -73,11 +55,7 @@ async def db(runtime: Runtime) -> Database:
 
 @pytest.fixture
 async def admin(http: httpx.AsyncClient, db: Database) -> Fan:
-    email = f"admin-{uuid.uuid4().hex[:12]}@example.com"
-    made = await create_admin(db, email=email, password=PASSWORD, name="Admin", settings=FAST_AUTH)
-    login = await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return Fan(made["id"], login.json()["access_token"])
+    return await sign_up_admin(http, db)
 
 
 @pytest.fixture
