@@ -90,3 +90,21 @@ async def test_a_cancelled_caller_does_not_stall_the_others(redis: Redis) -> Non
     assert isinstance(done[3], asyncio.CancelledError)
     assert [d[0] for i, d in enumerate(done) if i != 3] == [str(n) for n in range(20) if n != 3]
     assert (await calls.script(script, ["c"], ["after"]))[0] == "after"
+
+
+async def test_commands_share_round_trips_and_read_what_was_written_before(redis: Redis) -> None:
+    calls = Coalescer(redis)
+    await redis.set("version", "1")
+
+    async def write_then_read(n: int) -> tuple[int, str]:
+        await redis.set(f"own:{n}", str(n))  # a write that finished before the read was made
+        return n, await calls.command("GET", f"own:{n}")
+
+    answers = await asyncio.gather(
+        *(write_then_read(n) for n in range(100)),
+        *(calls.command("GET", "version") for _ in range(50)),
+    )
+
+    assert answers[:100] == [(n, str(n)) for n in range(100)]
+    assert answers[100:] == ["1"] * 50
+    assert await calls.command("GET", "missing") is None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from asyncio import Future
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
@@ -39,18 +41,24 @@ def create_redis(url: str, *, timeout: float = 2.0, max_connections: int = 200) 
     return Redis.from_pool(pool)
 
 
-# A queued script call: the script, its keys and arguments, and where its answer goes.
-_Call = tuple[AsyncScript, Sequence[Any], Sequence[Any], Future[Any]]
+@dataclass(frozen=True)
+class _Call:
+    """One queued call: how it joins a pipeline, how it runs alone, where its answer goes."""
+
+    queue: Callable[[Pipeline], object]
+    alone: Callable[[], Awaitable[Any]]
+    answer: Future[Any]
 
 
 class Coalescer:
-    """Script calls that wait for Redis at the same moment go out as one pipeline.
+    """Calls that wait for Redis at the same moment go out as one pipeline.
 
     The first call goes out at once, alone; calls made while it is in flight queue and leave
     together when it returns (one round trip, answered in order), and so on. A call costs
-    what it did alone, a burst of concurrent requests costs far fewer round trips, and Redis
-    still runs the scripts one after the other. A failure fails every call of its round trip
-    as it would have failed alone.
+    what it did alone, a burst of concurrent requests costs far fewer round trips, and every
+    call is still sent after its caller made it (a read sees every write that finished before
+    it). A failed round trip fails each call in it as it would have failed alone; one script's
+    error is only its own call's.
     """
 
     def __init__(self, redis: Redis) -> None:
@@ -62,17 +70,33 @@ class Coalescer:
 
     async def script(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         """`await script(keys=keys, args=args)`, sharing its round trip when others wait too."""
+        return await self._call(
+            # EVALSHA itself: a pipeline told of scripts would ask SCRIPT EXISTS first.
+            lambda pipe: pipe.evalsha(script.sha, len(keys), *keys, *args),
+            lambda: script(keys=keys, args=args),
+        )
+
+    async def command(self, *args: Any) -> Any:
+        """`await redis.execute_command(*args)` (GET, HGET, ...), sharing its round trip."""
+        return await self._call(
+            lambda pipe: pipe.execute_command(*args),
+            lambda: self.redis.execute_command(*args),  # type: ignore[no-untyped-call]
+        )
+
+    async def _call(
+        self, queue: Callable[[Pipeline], object], alone: Callable[[], Awaitable[Any]]
+    ) -> Any:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new event loop (tests): nothing of the old one is due
             self._loop, self._waiting, self._sending = loop, [], False
         if not self._sending:
             self._sending = True
             try:
-                return await script(keys=keys, args=args)
+                return await alone()
             finally:
                 self._send_waiting()
         answer: Future[Any] = loop.create_future()
-        self._waiting.append((script, keys, args, answer))
+        self._waiting.append(_Call(queue, alone, answer))
         return await answer
 
     def _send_waiting(self) -> None:
@@ -88,30 +112,28 @@ class Coalescer:
         try:
             results = await self._execute(batch)
         except asyncio.CancelledError:
-            for *_, answer in batch:
-                answer.cancel()
+            for call in batch:
+                call.answer.cancel()
             raise
         except Exception as exc:  # the round trip failed: so does every call in it
             results = [exc] * len(batch)
-        for (*_, answer), result in zip(batch, results, strict=True):
-            if answer.done():
+        for call, result in zip(batch, results, strict=True):
+            if call.answer.done():
                 continue
-            if isinstance(result, Exception):  # that script's own error, not the others'
-                answer.set_exception(result)
+            if isinstance(result, Exception):
+                call.answer.set_exception(result)
             else:
-                answer.set_result(result)
+                call.answer.set_result(result)
 
     async def _execute(self, batch: list[_Call]) -> list[Any]:
         async with self.redis.pipeline(transaction=False) as pipe:
-            for script, keys, args, _ in batch:
-                # EVALSHA itself: a pipeline told of scripts would ask SCRIPT EXISTS first.
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            for call in batch:
+                call.queue(pipe)
             results: list[Any] = await pipe.execute(raise_on_error=False)
         for index, result in enumerate(results):
             if isinstance(result, NoScriptError):  # Redis restarted: load it, run it alone
-                script, keys, args, _ = batch[index]
                 try:
-                    results[index] = await script(keys=keys, args=args)
+                    results[index] = await batch[index].alone()
                 except Exception as exc:
                     results[index] = exc
         return results

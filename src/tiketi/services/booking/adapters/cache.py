@@ -20,6 +20,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from tiketi.kernel.redis import coalescer
+
 log = structlog.get_logger("tiketi.booking")
 
 AVAILABILITY_KEY = "booking:availability:{event_id}"
@@ -79,7 +81,10 @@ class SeatMapCache:
     async def snapshot(self, event_id: str) -> Snapshot | None:
         """The current seat map if it is cached and no hold in it has run out."""
         try:
-            current = await self.redis.get(_VERSION_KEY.format(event_id=event_id))
+            # Concurrent readers' GETs share round trips (kernel.redis.Coalescer).
+            current = await coalescer(self.redis).command(
+                "GET", _VERSION_KEY.format(event_id=event_id)
+            )
         except RedisError as exc:
             log.warning("booking_cache_unavailable", error=type(exc).__name__)
             return None
