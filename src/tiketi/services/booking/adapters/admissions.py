@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from tiketi.contracts.admission import admitted_key
+from tiketi.kernel.redis import coalescer
 
 log = structlog.get_logger("tiketi.booking")
 
@@ -24,7 +25,7 @@ class AdmissionLedger:
         outage must not stop fans who were already admitted from buying.
         """
         try:
-            current = await self.redis.hget(admitted_key(event_id), user_id)
+            current = await coalescer(self.redis).command("HGET", admitted_key(event_id), user_id)
         except RedisError as exc:
             log.warning("admission_ledger_unavailable", error=type(exc).__name__)
             return True
