@@ -25,7 +25,13 @@ log = structlog.get_logger("tiketi.notify")
 
 def notify_subscription() -> Subscription:
     """Notify's consumer group on users, events, reservations, tickets and refunds."""
-    return Subscription(group=GROUP, schema=SCHEMA, handlers=event_handlers())
+    # Short upserts and one insert per owed email: one transaction per read rather than per
+    # message (each event id is still recorded once, beside its effects; a read with a failing
+    # message is applied again one message per transaction). Per message, the consumer fell
+    # minutes behind a busy sale, and its emails with it.
+    return Subscription(
+        group=GROUP, schema=SCHEMA, handlers=event_handlers(), transaction_per_read=True
+    )
 
 
 def _sender(deps: NotifyDeps) -> Worker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import segno
 from sqlalchemy import BigInteger, DateTime, String, func, insert, text, update
@@ -39,6 +39,14 @@ _SELECT = f"""SELECT t.id, t.reservation_id, t.event_id, t.user_id, t.qr_token, 
         t.checked_in_at, t.voided_at, s.seat_id, s.section, s.row, s.number, s.grade
     FROM {SCHEMA}.tickets t
     JOIN {SCHEMA}.seats s ON s.event_id = t.event_id AND s.seat_id = t.seat_id"""  # noqa: S608
+
+
+class Issued(NamedTuple):
+    """A ticket just issued: its id, its seat and the token its QR code carries."""
+
+    id: uuid.UUID
+    seat_id: int
+    qr_token: str
 
 
 def _view(row: Any) -> TicketView:
@@ -78,24 +86,27 @@ class Tickets:
         user_id: uuid.UUID,
         seat_ids: list[int],
         key: bytes,
-    ) -> int:
-        """One ticket per seat; the partial unique index refuses a second valid one."""
-        rows = []
+    ) -> list[Issued]:
+        """One ticket per seat, by seat; the partial unique index refuses a second valid one.
+        What was issued is returned, so the caller need not read the rows back."""
+        issued = []
         for seat_id in sorted(seat_ids):
             ticket_id = uuid.uuid4()
-            rows.append(
+            issued.append(Issued(ticket_id, seat_id, qr.sign(ticket_id, key)))
+        if issued:
+            rows = [
                 {
-                    "id": ticket_id,
+                    "id": ticket.id,
                     "reservation_id": reservation_id,
                     "event_id": event_id,
-                    "seat_id": seat_id,
+                    "seat_id": ticket.seat_id,
                     "user_id": user_id,
-                    "qr_token": qr.sign(ticket_id, key),
+                    "qr_token": ticket.qr_token,
                 }
-            )
-        if rows:
+                for ticket in issued
+            ]
             await self.session.execute(insert(Ticket), rows)
-        return len(rows)
+        return issued
 
     async def void(self, *, reservation_id: str, now: datetime) -> int:
         """Void the reservation's valid tickets; how many."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import inspect, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiketi.contracts.booking import (
@@ -24,7 +24,7 @@ from tiketi.kernel.errors import BadRequest
 from tiketi.kernel.outbox import publish
 from tiketi.services.booking.adapters.inventory import Inventory
 from tiketi.services.booking.adapters.orm import SCHEMA, Event, Hold, Reservation
-from tiketi.services.booking.adapters.tickets import Tickets
+from tiketi.services.booking.adapters.tickets import Issued, Tickets
 from tiketi.services.booking.domain.errors import (
     EventCanceled,
     EventStarted,
@@ -130,7 +130,10 @@ async def create_reservation(*, booking: Booking, user_id: str, hold_id: str) ->
             ),
         )
         await session.flush()
-        await session.refresh(reservation, ["created_at"])
+        # The INSERT's RETURNING brought created_at back (eager_defaults, PostgreSQL); read
+        # it only where it did not.
+        if "created_at" in inspect(reservation).unloaded:
+            await session.refresh(reservation, ["created_at"])
         await uow.commit()
     return _view(reservation, seats, now)
 
@@ -314,19 +317,20 @@ async def confirm_reservation(
         if reservation is None:
             raise ReservationNotFound()
         now = utcnow()
-        outcome = await _confirm(session, reservation, payment_key, amount, now)
+        outcome, confirmed = await _confirm(session, reservation, payment_key, amount, now)
         seats = await _seats_of(session, reservation)
         version = 0
-        if outcome is ConfirmOutcome.CONFIRMED:
+        if confirmed is not None:
             # Only a first confirmation issues tickets: a repeated one creates none.
-            await Tickets(session).issue(
+            issued = await Tickets(session).issue(
                 reservation_id=reservation.id,
                 event_id=reservation.event_id,
                 user_id=reservation.user_id,
                 seat_ids=list(reservation.seat_ids),
                 key=booking.settings.ticket_key.get_secret_value().encode(),
             )
-            await _publish_tickets(session, reservation)
+            # Both events in one outbox insert, ReservationConfirmed first (as ever).
+            await publish(session, SCHEMA, confirmed, _tickets_issued(reservation, issued, seats))
             version = await Inventory(session).bump_version(reservation.event_id)
         await uow.commit()
     if outcome is ConfirmOutcome.CONFIRMED:
@@ -336,47 +340,48 @@ async def confirm_reservation(
     return ConfirmResult(outcome, _view(reservation, seats, now))
 
 
-async def _publish_tickets(session: AsyncSession, reservation: Reservation) -> None:
-    """TicketsIssued for the tickets just issued, in the confirming transaction (notify mails
-    them with their QR codes)."""
-    issued = await Tickets(session).of_reservation(reservation.id)
-    await publish(
-        session,
-        SCHEMA,
-        TicketsIssued(
-            reservation_id=reservation.id,
-            event_id=str(reservation.event_id),
-            user_id=str(reservation.user_id),
-            tickets=[
-                IssuedTicket(
-                    ticket_id=ticket.id,
-                    seat_id=ticket.seat.id,
-                    section=ticket.seat.section,
-                    row=ticket.seat.row,
-                    number=ticket.seat.number,
-                    grade=ticket.seat.grade,
-                    qr_token=ticket.qr_token,
-                )
-                for ticket in issued
-            ],
-        ),
+def _tickets_issued(
+    reservation: Reservation, issued: list[Issued], seats: list[SeatView]
+) -> TicketsIssued:
+    """TicketsIssued for the tickets just issued (notify mails them with their QR codes),
+    from what the confirmation already has in hand: the issued rows and their seats, in
+    seat order — what reading the reservation's valid tickets back would give."""
+    by_id = {seat.id: seat for seat in seats}
+    return TicketsIssued(
+        reservation_id=reservation.id,
+        event_id=str(reservation.event_id),
+        user_id=str(reservation.user_id),
+        tickets=[
+            IssuedTicket(
+                ticket_id=str(ticket.id),
+                seat_id=seat.id,
+                section=seat.section,
+                row=seat.row,
+                number=seat.number,
+                grade=seat.grade,
+                qr_token=ticket.qr_token,
+            )
+            for ticket in sorted(issued, key=lambda ticket: ticket.seat_id)
+            if (seat := by_id.get(ticket.seat_id)) is not None
+        ],
     )
 
 
 async def _confirm(
     session: AsyncSession, reservation: Reservation, payment_key: str, amount: int, now: datetime
-) -> ConfirmOutcome:
+) -> tuple[ConfirmOutcome, ReservationConfirmed | None]:
+    """The outcome; for a first confirmation, also its event, for the caller to publish."""
     if reservation.status == ReservationStatus.CONFIRMED:
         if reservation.payment_key == payment_key:
-            return ConfirmOutcome.ALREADY_CONFIRMED
-        return ConfirmOutcome.NOT_CONFIRMABLE
+            return ConfirmOutcome.ALREADY_CONFIRMED, None
+        return ConfirmOutcome.NOT_CONFIRMABLE, None
     if reservation.status not in (ReservationStatus.PENDING_PAYMENT, ReservationStatus.EXPIRED):
-        return ConfirmOutcome.NOT_CONFIRMABLE
+        return ConfirmOutcome.NOT_CONFIRMABLE, None
     if amount != reservation.amount:
-        return ConfirmOutcome.AMOUNT_MISMATCH
+        return ConfirmOutcome.AMOUNT_MISMATCH, None
     event = await session.get(Event, reservation.event_id)
     if event is None or event.status == EventStatus.CANCELED:
-        return ConfirmOutcome.NOT_CONFIRMABLE
+        return ConfirmOutcome.NOT_CONFIRMABLE, None
     wanted = sorted(reservation.seat_ids)
     # A savepoint: when another fan has some of the seats now, none are sold, and the
     # reservation row stays locked until the caller's transaction ends.
@@ -390,21 +395,17 @@ async def _confirm(
     )
     if sold != wanted:
         await savepoint.rollback()
-        return ConfirmOutcome.SEATS_TAKEN
+        return ConfirmOutcome.SEATS_TAKEN, None
     await savepoint.commit()
     reservation.status = ReservationStatus.CONFIRMED.value
     reservation.payment_key = payment_key
     reservation.confirmed_at = now
-    await publish(
-        session,
-        SCHEMA,
-        ReservationConfirmed(
-            reservation_id=reservation.id,
-            event_id=str(reservation.event_id),
-            user_id=str(reservation.user_id),
-            seat_ids=wanted,
-            amount=reservation.amount,
-            payment_key=payment_key,
-        ),
+    confirmed = ReservationConfirmed(
+        reservation_id=reservation.id,
+        event_id=str(reservation.event_id),
+        user_id=str(reservation.user_id),
+        seat_ids=wanted,
+        amount=reservation.amount,
+        payment_key=payment_key,
     )
-    return ConfirmOutcome.CONFIRMED
+    return ConfirmOutcome.CONFIRMED, confirmed
