@@ -53,6 +53,9 @@ async def test_request_spans_are_exported(base_settings: PlatformSettings, colle
         await ctx.__aexit__(None, None, None)  # type: ignore[attr-defined]
     provider = trace.get_tracer_provider()
     assert provider.force_flush(5000)  # type: ignore[attr-defined]
+    # The provider is process-wide and its collector stops with this test: stop exporting, or
+    # its last flush at interpreter exit fails loudly after the suite's summary.
+    provider.shutdown()  # type: ignore[attr-defined]
     paths = [path for path, _ in Collector.received]
     assert "/v1/traces" in paths
     exported = b"".join(body for _, body in Collector.received)
