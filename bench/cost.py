@@ -34,7 +34,7 @@ async def _drive(url: str, requests: Sequence[Request], concurrency: int) -> Cou
     statuses: Counter[int] = Counter()
     pending = iter(requests)
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(url, connector=connector) as session:
+    async with aiohttp.ClientSession(url, connector=connector, auto_decompress=False) as session:
 
         async def worker() -> None:
             for method, path, headers, body in pending:

@@ -33,7 +33,7 @@ async def seat_map_read(ctx: Context) -> list[Result]:
     result.met = result.throughput >= TARGET_READS_PER_SECOND and not result.errors
     body = sum(s.body_bytes for s in samples) / max(result.requests, 1)
     result.notes.append(
-        f"{o.map_seats:,}-seat map, {body / 1024:,.0f} KiB a response, "
+        f"{o.map_seats:,}-seat map, {body / 1024:,.0f} KiB a response as sent (gzip), "
         f"{body * result.throughput / 2**20:,.0f} MiB/s, {o.concurrency * o.client_procs} "
         "readers in flight"
     )
