@@ -21,6 +21,7 @@ import httpx
 import psutil
 
 from bench.api import Fan, Published
+from bench.ceilings import Ceiling
 from bench.context import Context
 from bench.load import split
 from bench.results import Result
@@ -32,6 +33,7 @@ TARGET_SOCKETS = 5000
 PAUSE_BETWEEN_HOLDS = 1.0
 # How long deliveries may take before they count as lost.
 COLLECT_TIMEOUT = 30.0
+SOCKET_CEILING = "socket hello-world"
 
 
 @dataclass
@@ -68,11 +70,13 @@ class ClientProcess:
                 self.proc.wait()
 
 
-def _spawn(ctx: Context, event_id: str, tokens: Path, counts: list[int]) -> list[ClientProcess]:
+def _spawn(
+    ctx: Context, event_id: str, tokens: Path, counts: list[int], url: str | None = None
+) -> list[ClientProcess]:
     started = []
     for count in counts:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "bench.socket_clients", "--url", ctx.stack.url,
+            [sys.executable, "-m", "bench.socket_clients", "--url", url or ctx.stack.url,
              "--event", event_id, "--count", str(count), "--tokens", str(tokens)],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=(ctx.work / "socket-clients.log").open("a"), text=True,
@@ -133,6 +137,33 @@ def _fanout_row(
     result = Result("socket-fanout", len(latencies), seconds, latencies, errors, unit="msgs/s")
     result.throughput_override = len(latencies) / seconds if seconds else 0.0
     return result
+
+
+def socket_ceiling(ctx: Context, event_id: str, tokens: Path) -> Ceiling:
+    """The same clients in a room of the bare Socket.IO server (`bench.hello`), the same
+    number of changes 1 s apart: what python-socketio, its Redis manager and these clients
+    cost on this machine, before the platform adds the hold, the batcher and its checks."""
+    o = ctx.options
+    hello = ctx.stack.hello.url
+    processes = _spawn(ctx, event_id, tokens, split(o.sockets, o.socket_procs), url=hello)
+    try:
+        with httpx.Client(base_url=hello, timeout=60) as http:
+            started = time.time()
+            sent = {}
+            for seat in range(1, o.socket_holds + 1):
+                sent[seat] = time.time()
+                http.post("/emit", params={"event_id": event_id, "seat_id": seat})
+                time.sleep(PAUSE_BETWEEN_HOLDS)
+            row = _fanout_row(processes, sent, started, o.sockets)
+    finally:
+        for client in processes:
+            client.quit()
+    what = (
+        f"python-socketio alone ({o.workers} process{'es' if o.workers > 1 else ''}, Redis "
+        f"manager): one emit to "
+        f"{row.requests // max(len(sent), 1):,} of {o.sockets:,} clients, {len(sent)} emits"
+    )
+    return Ceiling(SOCKET_CEILING, what, row.throughput, row.p(50), row.p(95), row.p(99))
 
 
 def run_fanout(ctx: Context, event: Published, fans: list[Fan], tokens: Path) -> list[Result]:
@@ -200,6 +231,10 @@ async def socket_fanout(ctx: Context) -> list[Result]:
     fans = await ctx.fans(o.socket_holds + 2 + 50)
     tokens = ctx.work / "socket-tokens.json"
     tokens.write_text(json.dumps([fan.token for fan in fans[o.socket_holds + 2 :]]))
+    ceiling = None
+    if ctx.ceilings:  # measured unless the run skips ceilings
+        ceiling = await asyncio.to_thread(socket_ceiling, ctx, event.event_id, tokens)
+        ctx.ceilings[ceiling.name] = ceiling
     rows = await asyncio.to_thread(run_fanout, ctx, event, fans, tokens)
     fanout = rows[0]
     fanout.oversold = await ctx.oversold()
@@ -210,6 +245,11 @@ async def socket_fanout(ctx: Context) -> list[Result]:
         "holds 1 s apart; latency from sending the hold to each client's seats:changed "
         "(includes the hold itself and the ≤ 200 ms batching window)"
     )
+    if ceiling is not None:
+        fanout.notes.append(
+            f"Ceiling: the same clients on a bare python-socketio server ({SOCKET_CEILING}): p50 "
+            f"{ceiling.p50:,.0f} / p99 {ceiling.p99:,.0f} ms from the emit's request"
+        )
     for row in rows[1:]:
         row.oversold = fanout.oversold
     return rows

@@ -179,7 +179,7 @@ def running_stack(logs: Path, *, pow_difficulty: int = 0, workers: int = 1) -> I
         hello = Process(
             "hello",
             [sys.executable, "-m", "bench.hello", "--workers", str(workers)],
-            clean_env({}),
+            clean_env({"BENCH_HELLO_REDIS_URL": redis.url}),
             logs / "hello.log",
         )
         stack = Stack(pg=pg, redis=redis, platform=platform, hello=hello, logs=logs)
