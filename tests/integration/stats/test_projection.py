@@ -124,3 +124,29 @@ async def test_a_rebuild_beside_the_live_group_ends_on_the_same_figures(
     body, _ = await compute_event(stats=stats, event_id=uuid.UUID(event.event_id))
     assert_story_figures(body, event)
     assert body["sales"] == expected_sales(event, events)
+
+
+async def test_a_transaction_announces_each_changed_event_once_after_it_commits(
+    runtime: Runtime,
+) -> None:
+    first, first_events = story()
+    second, second_events = story()
+    announced: list[uuid.UUID] = []
+    handlers = stats_handlers(changed=lambda: announced.append)
+    async with runtime.db.sessions() as session:
+        async with session.begin():
+            for event in [first, second, *first_events, *second_events]:
+                await handlers[type(event)](event, session)
+            assert announced == []  # nothing is announced before the commit
+        assert sorted(announced) == sorted([uuid.UUID(first.event_id), uuid.UUID(second.event_id)])
+        # The session's next transaction starts clean: only what it changes is announced.
+        async with session.begin():
+            await handlers[type(first)](first, session)
+        assert announced[2:] == [uuid.UUID(first.event_id)]
+        async with session.begin():
+            await handlers[type(second)](second, session)
+            await session.rollback()
+        assert announced[3:] == []
+        async with session.begin():  # what the rolled-back transaction changed is forgotten
+            await handlers[type(first)](first, session)
+        assert announced[3:] == [uuid.UUID(first.event_id)]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from tiketi.contracts.booking import (
     ReservationCanceled,
@@ -27,12 +28,29 @@ from tiketi.services.stats.adapters.queries import StatsQueries
 Changed = Callable[[uuid.UUID], None]
 
 
+# The events changed in a session's transaction, announced once each when it commits.
+_CHANGED = "tiketi.stats.changed"
+
+
 def _after_commit(session: AsyncSession, changed: Changed | None, event_id: uuid.UUID) -> None:
     if changed is None:
         return
-    orm_event.listen(
-        session.sync_session, "after_commit", lambda _session: changed(event_id), once=True
-    )
+    # One listener per transaction, not one per message: a consumer applies a whole read in
+    # one transaction, and registering a listener costs more than the message's insert.
+    pending: set[uuid.UUID] | None = session.info.get(_CHANGED)
+    if pending is None:
+        pending = session.info[_CHANGED] = set()
+
+        def announce(sync_session: Session) -> None:
+            for each in sync_session.info.pop(_CHANGED, ()):
+                changed(each)
+
+        def discard(sync_session: Session, _previous: object = None) -> None:
+            sync_session.info.pop(_CHANGED, None)  # rolled back: nothing changed
+
+        orm_event.listen(session.sync_session, "after_commit", announce, once=True)
+        orm_event.listen(session.sync_session, "after_rollback", discard, once=True)
+    pending.add(event_id)
 
 
 def stats_handlers(
