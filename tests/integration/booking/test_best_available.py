@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from typing import Any
@@ -16,6 +17,7 @@ from tiketi.kernel.errors import DomainError
 from tiketi.kernel.runtime import Runtime
 from tiketi.services.booking.adapters.inventory import Inventory
 from tiketi.services.booking.adapters.seats import SeatStatements
+from tiketi.services.booking.domain.claims import SeatClaims
 from tiketi.services.booking.domain.errors import UnknownSeats
 from tiketi.services.booking.domain.seating import best_available, free_runs, run_rank
 from tiketi.services.booking.service import holds
@@ -72,7 +74,9 @@ async def _choose(runtime: Runtime, event_id: str, quantity: int) -> list[int] |
     async with UnitOfWork(runtime.db.sessions) as uow:
         try:
             statements = await Inventory(uow.session).statements()
-            return await holds._choose(statements, uuid.UUID(event_id), "VIP", quantity)
+            return await holds._choose(
+                statements, SeatClaims(), uuid.UUID(event_id), "VIP", quantity
+            )
         except DomainError as exc:
             return exc.code
 
@@ -178,3 +182,52 @@ async def test_a_big_grade_is_not_read_whole(
     assert rows_read and sum(rows_read) <= 4 + 4 * PER_ROW
     if pattern == "front_sold":
         assert sum(rows_read) <= 4 + PER_ROW  # a run fits: its row alone is read
+
+
+async def test_seats_another_hold_is_taking_are_skipped_unless_nothing_else_is_left(
+    runtime: Runtime,
+) -> None:
+    event = published_event(rows=2, per_row=4)
+    await _install(runtime, event)
+    event_id = uuid.UUID(event.event_id)
+    claims = SeatClaims()
+    async with UnitOfWork(runtime.db.sessions) as uow:
+        statements = await Inventory(uow.session).statements()
+
+        async def choose(quantity: int) -> list[int]:
+            return await holds._choose(statements, claims, event_id, "VIP", quantity)
+
+        first = await choose(2)
+        with claims.claim(event_id, first):
+            second = await choose(2)
+            assert not set(first) & set(second)  # a concurrent fan is offered other seats
+            with claims.claim(event_id, second):
+                third = await choose(4)  # the other row, whole
+                assert not set(third) & (set(first) | set(second))
+                with claims.claim(event_id, third):
+                    # Everything free is being taken: race for the best, as without claims.
+                    assert await choose(2) == first
+        assert claims.of(event_id) == frozenset()
+        assert await choose(2) == first
+
+
+async def test_concurrent_best_available_holds_of_one_process_all_win_at_the_first_try(
+    runtime: Runtime, booking: Booking
+) -> None:
+    # One attempt each: without claims every fan in flight would be offered the same best
+    # pair, and all but one would be told other fans took it.
+    booking.settings = booking.settings.model_copy(update={"best_available_attempts": 1})
+    event = published_event(rows=4, per_row=10)
+    await _install(runtime, event)
+
+    async def hold() -> list[int]:
+        view = await holds.hold_seats(
+            booking=booking, user_id=str(uuid.uuid4()), event_id=event.event_id,
+            grade="VIP", quantity=2,
+        )  # fmt: skip
+        return [seat.id for seat in view.seats]
+
+    results = await asyncio.gather(*(hold() for _ in range(16)))
+    seats = [seat for pair in results for seat in pair]
+    assert len(seats) == len(set(seats)) == 32
+    assert booking.claims.of(uuid.UUID(event.event_id)) == frozenset()

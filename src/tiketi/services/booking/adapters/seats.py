@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,7 +40,8 @@ _GRADE_PLACES = (
 _BEST_RUNS = (
     "WITH free AS (SELECT section_index, row_index, seat_index - row_number() OVER ("  # noqa: S608
     "PARTITION BY section_index, row_index ORDER BY seat_index) AS island "
-    f"FROM {SCHEMA}.seats WHERE event_id = $1 AND grade = $2 AND {FREE}), "
+    f"FROM {SCHEMA}.seats WHERE event_id = $1 AND grade = $2 AND {FREE} "
+    "AND seat_id <> ALL($4::bigint[])), "
     "runs AS (SELECT section_index, row_index, count(*) AS length FROM free "
     "GROUP BY section_index, row_index, island) "
     "SELECT section_index, row_index, length, sum(length) OVER () AS available FROM runs "
@@ -133,10 +135,11 @@ class SeatStatements:
         return [Place(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     async def best_runs(
-        self, *, event_id: uuid.UUID, grade: str, quantity: int
+        self, *, event_id: uuid.UUID, grade: str, quantity: int, skip: Sequence[int] = ()
     ) -> tuple[list[FreeRun], int]:
-        """The grade's first `quantity` runs of free seats by `run_rank`, and its free seats."""
-        rows = await self.connection.fetch(_BEST_RUNS, event_id, grade, quantity)
+        """The grade's first `quantity` runs of free seats by `run_rank`, and its free seats,
+        counting the seats in `skip` as taken."""
+        rows = await self.connection.fetch(_BEST_RUNS, event_id, grade, quantity, list(skip))
         available = int(rows[0]["available"]) if rows else 0
         return [FreeRun(r[0], r[1], int(r[2])) for r in rows], available
 

@@ -18,6 +18,7 @@ from tiketi.services.booking.adapters.admissions import AdmissionLedger
 from tiketi.services.booking.adapters.cache import SeatMapCache
 from tiketi.services.booking.adapters.inventory import Inventory
 from tiketi.services.booking.adapters.lane import Lane
+from tiketi.services.booking.domain.claims import SeatClaims
 from tiketi.services.booking.domain.ports import NoSeatChanges, SeatChangeSink
 from tiketi.services.booking.domain.pressure import PressureWindow
 from tiketi.services.booking.settings import BookingSettings
@@ -48,6 +49,8 @@ class Booking:
     pressure: PressureWindow = field(default_factory=PressureWindow)
     # Holds running now in this process (bounded by settings.max_holds_in_flight).
     holds_in_flight: int = 0
+    # Seats those holds are taking: best-available offers concurrent fans different seats.
+    claims: SeatClaims = field(default_factory=SeatClaims)
 
     async def announce(self, event_id: uuid.UUID, version: int, changes: dict[int, str]) -> None:
         """After a commit: a new map version, live deltas, fresh availability counts."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from tiketi.services.booking.adapters import metrics
 from tiketi.services.booking.adapters.inventory import VERSION_LOCK_TIMEOUT_MS, Inventory
 from tiketi.services.booking.adapters.orm import SCHEMA, Hold
 from tiketi.services.booking.adapters.seats import HoldRules, SeatStatements, Taken
+from tiketi.services.booking.domain.claims import SeatClaims
 from tiketi.services.booking.domain.errors import (
     EventNotFound,
     HoldNotFound,
@@ -28,10 +30,12 @@ from tiketi.services.booking.domain.models import (
     hold_refusal,
     validate_seat_ids,
 )
-from tiketi.services.booking.domain.seating import best_available, rows_to_read
+from tiketi.services.booking.domain.seating import FreeRun, best_available, rows_to_read
 from tiketi.services.booking.service.common import Booking
 
 LOCK_TIMEOUT_MS = 200
+# Reads of a best-available choice that skips seats other holds of this process are taking.
+_AVOID_ROUNDS = 3
 # Best-available chose seats another fan took first: choose again.
 _LOST_RACE = frozenset({"unavailable", "taken", "lost_race"})
 
@@ -167,13 +171,15 @@ class _Hold:
         self.admission = admission
 
     async def attempt(self, wanted: list[int], *, quantity: int) -> Taken:
-        """booking.take_hold: every rule, the seats, the hold row, the event: one round trip."""
+        """booking.take_hold: every rule, the seats, the hold row, the event: one round trip.
+        The seats are claimed meanwhile, so concurrent best-available choices go elsewhere."""
         settings = self.booking.settings
-        return await self.statements.take_hold(
-            event_id=self.event_id, user_id=self.user_id, hold_id=self.hold_id,
-            seat_ids=wanted, quantity=quantity, admitted=self.admission is None,
-            rules=HoldRules(settings.hold_seconds, LOCK_TIMEOUT_MS, VERSION_LOCK_TIMEOUT_MS),
-        )  # fmt: skip
+        with self.booking.claims.claim(self.event_id, wanted):
+            return await self.statements.take_hold(
+                event_id=self.event_id, user_id=self.user_id, hold_id=self.hold_id,
+                seat_ids=wanted, quantity=quantity, admitted=self.admission is None,
+                rules=HoldRules(settings.hold_seconds, LOCK_TIMEOUT_MS, VERSION_LOCK_TIMEOUT_MS),
+            )  # fmt: skip
 
     def refused(self, taken: Taken, wanted: list[int]) -> DomainError:
         """The error for a refusal of the inventory's."""
@@ -190,7 +196,9 @@ class _Hold:
         """Hold the best `quantity` seats of `grade`, choosing again after a lost race."""
         for _ in range(self.booking.settings.best_available_attempts):
             try:
-                wanted = await _choose(self.statements, self.event_id, grade, quantity)
+                wanted = await _choose(
+                    self.statements, self.booking.claims, self.event_id, grade, quantity
+                )
             except DomainError:
                 # No seats to offer; but the event's own refusal (unknown event, sale closed,
                 # limit, admission) comes first, as it does for named seats.
@@ -210,11 +218,47 @@ class _Hold:
 
 
 async def _choose(
-    statements: SeatStatements, event_id: uuid.UUID, grade: str, quantity: int
+    statements: SeatStatements,
+    claims: SeatClaims,
+    event_id: uuid.UUID,
+    grade: str,
+    quantity: int,
 ) -> list[int]:
     # Two small reads instead of the whole grade: the best runs of free seats, then the seats
     # of the rows that decide (the same choice as over every seat, see domain/seating.py).
-    runs, available = await statements.best_runs(event_id=event_id, grade=grade, quantity=quantity)
+    # Seats other holds of this process are taking right now count as taken (domain/claims.py);
+    # when they fill the rows read meanwhile, read again; when nothing else is left, race.
+    read: tuple[list[FreeRun], int] | None = None
+    for _ in range(_AVOID_ROUNDS):
+        skip = claims.of(event_id)
+        runs, available = await statements.best_runs(
+            event_id=event_id, grade=grade, quantity=quantity, skip=sorted(skip)
+        )
+        if available < quantity:
+            read = None if skip else (runs, available)
+            break
+        rows = rows_to_read(runs, quantity)
+        places = await statements.row_places(event_id=event_id, grade=grade, rows=rows)
+        # The claims as they are now, after the reads (no await from here to the claim).
+        claimed = claims.of(event_id)
+        unclaimed = [replace(p, free=False) if p.seat_id in claimed else p for p in places]
+        chosen = best_available(unclaimed, quantity)
+        if chosen is not None:
+            return sorted(chosen)
+    return await _race(statements, event_id, grade, quantity, read)
+
+
+async def _race(
+    statements: SeatStatements,
+    event_id: uuid.UUID,
+    grade: str,
+    quantity: int,
+    read: tuple[list[FreeRun], int] | None,
+) -> list[int]:
+    """The best seats whoever is taking them (the database decides), or why there are none."""
+    runs, available = read or await statements.best_runs(
+        event_id=event_id, grade=grade, quantity=quantity
+    )
     if not runs and not await statements.has_grade(event_id=event_id, grade=grade):
         raise UnknownSeats("This event has no seats of that grade.", details={"grade": grade})
     chosen = None
