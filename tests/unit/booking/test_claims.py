@@ -25,3 +25,10 @@ def test_a_failed_attempt_gives_its_seats_back() -> None:
     with pytest.raises(RuntimeError), claims.claim(event, [7]):
         raise RuntimeError("the database went away")
     assert claims.of(event) == frozenset()
+
+
+def test_a_seat_named_twice_is_claimed_twice_and_given_back_whole() -> None:
+    claims, event = SeatClaims(), uuid.uuid4()
+    with claims.claim(event, [4, 4]):
+        assert claims.of(event) == {4}
+    assert claims.of(event) == frozenset()

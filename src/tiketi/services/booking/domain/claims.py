@@ -40,6 +40,6 @@ class SeatClaims:
             claimed.subtract(seats)
             for seat in seats:
                 if claimed[seat] <= 0:
-                    del claimed[seat]
+                    claimed.pop(seat, None)
             if not claimed:
                 self._events.pop(event_id, None)
