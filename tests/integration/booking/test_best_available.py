@@ -211,14 +211,25 @@ async def test_seats_another_hold_is_taking_are_skipped_unless_nothing_else_is_l
         assert await choose(2) == first
 
 
-async def test_concurrent_best_available_holds_of_one_process_all_win_at_the_first_try(
-    runtime: Runtime, booking: Booking
+async def test_fans_choosing_at_once_in_one_process_are_offered_different_seats(
+    runtime: Runtime, booking: Booking, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # One attempt each: without claims every fan in flight would be offered the same best
-    # pair, and all but one would be told other fans took it.
+    # Every attempt waits until all four fans have chosen: their reads all saw the same free
+    # row, so only the claims can tell them apart. One attempt each: a lost race would fail.
     booking.settings = booking.settings.model_copy(update={"best_available_attempts": 1})
-    event = published_event(rows=4, per_row=10)
+    event = published_event(rows=1, per_row=10)
     await _install(runtime, event)
+    fans, waiting, everyone = 4, [0], asyncio.Event()
+    take_hold = SeatStatements.take_hold
+
+    async def after_everyone_chose(self: SeatStatements, **kwargs: Any) -> Any:
+        waiting[0] += 1
+        if waiting[0] == fans:
+            everyone.set()
+        await everyone.wait()
+        return await take_hold(self, **kwargs)
+
+    monkeypatch.setattr(SeatStatements, "take_hold", after_everyone_chose)
 
     async def hold() -> list[int]:
         view = await holds.hold_seats(
@@ -227,7 +238,7 @@ async def test_concurrent_best_available_holds_of_one_process_all_win_at_the_fir
         )  # fmt: skip
         return [seat.id for seat in view.seats]
 
-    results = await asyncio.gather(*(hold() for _ in range(16)))
+    results = await asyncio.wait_for(asyncio.gather(*(hold() for _ in range(fans))), 30)
     seats = [seat for pair in results for seat in pair]
-    assert len(seats) == len(set(seats)) == 32
+    assert len(seats) == len(set(seats)) == 2 * fans
     assert booking.claims.of(uuid.UUID(event.event_id)) == frozenset()

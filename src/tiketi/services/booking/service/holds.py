@@ -230,6 +230,9 @@ async def _choose(
     # when they fill the rows read meanwhile, read again; when nothing else is left, race.
     read: tuple[list[FreeRun], int] | None = None
     for _ in range(_AVOID_ROUNDS):
+        # Seats given back from now on may be ones these reads still see free (a hold that
+        # commits meanwhile): they count as taken too.
+        since = claims.now()
         skip = claims.of(event_id)
         runs, available = await statements.best_runs(
             event_id=event_id, grade=grade, quantity=quantity, skip=sorted(skip)
@@ -240,7 +243,7 @@ async def _choose(
         rows = rows_to_read(runs, quantity)
         places = await statements.row_places(event_id=event_id, grade=grade, rows=rows)
         # The claims as they are now, after the reads (no await from here to the claim).
-        claimed = claims.of(event_id)
+        claimed = claims.of(event_id, since=since)
         unclaimed = [replace(p, free=False) if p.seat_id in claimed else p for p in places]
         chosen = best_available(unclaimed, quantity)
         if chosen is not None:
