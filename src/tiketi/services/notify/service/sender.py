@@ -148,10 +148,17 @@ async def _compose(notify: Notify, email: Claimed) -> tuple[EmailMessage, str]:
             raise MissingData(f"user {email.user_id} is not known yet")
         context = await _context(directory, email, user)
     locale = choose_locale(user.locale)
-    rendered = notify.renderer.render(email.kind, locale, context)
     domain = sender_domain(notify.settings.mail_from)
     mid = message_id(email.source_event_id, email.user_id, domain)
-    return _message(rendered, notify.settings.mail_from, user, mid, locale), user.email
+
+    def build() -> EmailMessage:
+        rendered = notify.renderer.render(email.kind, locale, context)
+        return _message(rendered, notify.settings.mail_from, user, mid, locale)
+
+    # Off the event loop: a confirmation's QR codes take ~10 ms of CPU each, and in a process
+    # that also serves fans every request would wait behind them; in a thread the loop gets
+    # the interpreter back every few milliseconds.
+    return await asyncio.to_thread(build), user.email
 
 
 async def _context(directory: Directory, email: Claimed, user: Recipient) -> dict[str, Any]:
