@@ -196,8 +196,8 @@ async def test_concurrent_refreshes_of_one_token_let_exactly_one_through(
 
     winners = [r for r in results if isinstance(r, SignedIn)]
     losers = [r for r in results if isinstance(r, DomainError)]
-    assert len(winners) == 1
-    assert len(losers) == 4
+    assert len(winners) == 1, results
+    assert len(losers) == 4, results
     assert all(loser.status == 401 for loser in losers)
     assert {loser.code for loser in losers} <= {"TOKEN_REUSED", "INVALID_REFRESH_TOKEN"}
     # A spent token came back, so the family is revoked: the winner's new token dies with it.
