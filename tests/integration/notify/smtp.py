@@ -144,3 +144,7 @@ def body(message: EmailMessage, subtype: str) -> str:
     assert part is not None
     content: str = part.get_content()  # type: ignore[attr-defined]
     return content
+
+
+# The `smtp` fixture: a running sink and its port.
+Smtp = tuple[SmtpSink, int]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.integration.notify.smtp import SmtpSink
+from tests.integration.notify.smtp import Smtp
 from tests.integration.notify.support import (
     consume,
     deliver,
@@ -18,8 +18,6 @@ from tests.integration.notify.support import (
 from tiketi.kernel.runtime import Runtime
 from tiketi.services.notify.module import notify_subscription
 from tiketi.services.notify.service.common import Notify
-
-Smtp = tuple[SmtpSink, int]
 
 
 def test_the_consumer_applies_a_read_in_one_transaction() -> None:

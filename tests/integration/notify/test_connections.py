@@ -4,7 +4,7 @@ stale (the server restarted) is replaced without costing a message an attempt.""
 from __future__ import annotations
 
 from tests.integration.notify.conftest import make_notify, notify_settings
-from tests.integration.notify.smtp import SmtpSink, restart
+from tests.integration.notify.smtp import Smtp, restart
 from tests.integration.notify.support import (
     consume,
     deliver,
@@ -17,7 +17,6 @@ from tests.integration.notify.support import (
 from tiketi.kernel.runtime import Runtime
 from tiketi.services.notify.adapters.mailer import SmtpMailer
 
-Smtp = tuple[SmtpSink, int]
 MAILS = 12
 
 

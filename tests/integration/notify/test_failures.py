@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.api.gateway.support import closed_port
 from tests.integration.notify.conftest import make_notify, notify_settings
-from tests.integration.notify.smtp import SmtpSink
+from tests.integration.notify.smtp import Smtp
 from tests.integration.notify.support import (
     consume,
     deliver,
@@ -31,8 +31,6 @@ from tiketi.kernel.streams import stream_name
 from tiketi.services.notify.adapters.mailer import FileMailer, SmtpMailer
 from tiketi.services.notify.service.common import Notify
 from tiketi.services.notify.service.sender import send_due
-
-Smtp = tuple[SmtpSink, int]
 
 
 def _eml_files(folder: Path) -> list[Path]:

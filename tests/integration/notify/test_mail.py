@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from tests.integration.notify.smtp import SmtpSink, body, decode_qr, inline_images
+from tests.integration.notify.smtp import Smtp, body, decode_qr, inline_images
 from tests.integration.notify.support import (
     consume,
     deliver,
@@ -20,8 +20,6 @@ from tiketi.contracts.catalog import EventCanceled
 from tiketi.contracts.payment import PaymentRefunded
 from tiketi.kernel.runtime import Runtime
 from tiketi.services.notify.service.common import Notify
-
-Smtp = tuple[SmtpSink, int]
 
 
 async def test_confirmation_carries_each_ticket_with_its_qr_code(
