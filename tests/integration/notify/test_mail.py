@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from tests.integration.notify.smtp import Smtp, body, decode_qr, inline_images
 from tests.integration.notify.support import (
@@ -204,3 +208,27 @@ async def test_a_confirmation_voided_before_it_went_out_is_skipped(
     states = {r["kind"]: r["state"] for r in await emails(runtime)}
     assert states == {"reservation_confirmed": "skipped", "reservation_canceled": "sent"}
     assert uuid.UUID(fan.user_id)
+
+
+async def test_an_email_is_rendered_off_the_event_loop(
+    runtime: Runtime, notify: Notify, smtp: Smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its QR codes take milliseconds of CPU each: the loop serving fans must not run them.
+    sink, _ = smtp
+    loop_thread = threading.get_ident()
+    rendered_on: list[int] = []
+    render = notify.renderer.render
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        rendered_on.append(threading.get_ident())
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(notify.renderer, "render", recording)
+    fan, show = user("en"), event()
+    confirmed, issued = tickets_issued(fan, show, seats=2)
+    await deliver(runtime, fan, show, confirmed, issued)
+    await consume(runtime)
+    await send_all(notify)
+
+    assert len(sink.to(fan.email)) == 1
+    assert rendered_on and loop_thread not in rendered_on
